@@ -1,0 +1,1 @@
+"""Mask refinement (edge-aware upsampling, temporal smoothing, feather), backgrounds and blending."""

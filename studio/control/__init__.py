@@ -1,0 +1,1 @@
+"""MotionGate, ThermalGovernor and the LivePipeline that wires capture -> gate -> worker -> output -> sinks."""

@@ -1,0 +1,77 @@
+"""Pre- and post-processing between a BGR uint8 frame and a model tensor, into buffers allocated once per size.
+
+Copies dominate on edge boxes, so the per-frame path writes into buffers kept across calls: resize (``dst=``),
+colour swap (``dst=``), normalise (``out=``) and layout change (``copyto``) all reuse memory until the frame or model
+input size changes.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from studio.models.spec import ModelSpec
+
+
+class Preprocessor:
+    """Turns a BGR uint8 frame into the model's input tensor (1x3xHxW or 1xHxWx3 float32)."""
+
+    def __init__(self, spec: ModelSpec) -> None:
+        self.spec = spec
+        std = np.asarray(spec.std, dtype=np.float32)
+        # (x * scale - mean) / std == x * (scale / std) - mean / std: one multiply and one subtract per pixel.
+        self._gain = (np.float32(spec.scale) / std).astype(np.float32)
+        self._offset = (np.asarray(spec.mean, dtype=np.float32) / std).astype(np.float32)
+        self._size: tuple[int, int] | None = None
+        self._resized: np.ndarray | None = None
+        self._swapped: np.ndarray | None = None
+        self._hwc: np.ndarray | None = None
+        self._tensor: np.ndarray | None = None
+
+    def _allocate(self, w: int, h: int) -> None:
+        self._size = (w, h)
+        self._resized = np.empty((h, w, 3), np.uint8)
+        self._swapped = np.empty((h, w, 3), np.uint8)
+        self._hwc = np.empty((h, w, 3), np.float32)
+        shape = (1, 3, h, w) if self.spec.layout == "NCHW" else (1, h, w, 3)
+        self._tensor = np.empty(shape, np.float32)
+
+    def __call__(self, image_bgr: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+        """Return the input tensor for ``image_bgr`` at ``size`` = (width, height). The array is reused next call."""
+        w, h = size
+        if self._size != (w, h):
+            self._allocate(w, h)
+        ih, iw = image_bgr.shape[:2]
+        if (iw, ih) == (w, h):
+            np.copyto(self._resized, image_bgr)
+        else:
+            interp = cv2.INTER_AREA if iw > w and ih > h else cv2.INTER_LINEAR
+            cv2.resize(image_bgr, (w, h), dst=self._resized, interpolation=interp)
+        src = self._resized
+        if self.spec.color == "RGB":
+            cv2.cvtColor(self._resized, cv2.COLOR_BGR2RGB, dst=self._swapped)
+            src = self._swapped
+        np.multiply(src, self._gain, out=self._hwc, casting="unsafe")
+        np.subtract(self._hwc, self._offset, out=self._hwc)
+        if self.spec.layout == "NCHW":
+            np.copyto(self._tensor[0], self._hwc.transpose(2, 0, 1))
+        else:
+            np.copyto(self._tensor[0], self._hwc)
+        return self._tensor
+
+
+def to_alpha(output: np.ndarray, activation: str) -> np.ndarray:
+    """A model output (any of 1x1xHxW, 1xHxWx1, HxW, ...) as an HxW float32 foreground probability in [0, 1]."""
+    a = np.asarray(output, dtype=np.float32)
+    a = np.squeeze(a)
+    if a.ndim == 3:  # several channels: the first is foreground (CHW or HWC, whichever axis is the short one)
+        a = a[0] if a.shape[0] <= a.shape[-1] else a[..., 0]
+    if a.ndim != 2:
+        raise ValueError(f"cannot read a mask from a model output of shape {np.shape(output)}")
+    if activation == "sigmoid":
+        a = 1.0 / (1.0 + np.exp(-a))
+    elif activation == "minmax":
+        lo, hi = float(a.min()), float(a.max())
+        a = (a - lo) / (hi - lo) if hi > lo else np.zeros_like(a)
+    np.clip(a, 0.0, 1.0, out=a)
+    return np.ascontiguousarray(a, dtype=np.float32)

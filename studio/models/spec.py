@@ -1,0 +1,76 @@
+"""ModelSpec: everything needed to feed a model and read its answer, independent of the runtime that runs it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from studio.core import paths
+from studio.core.errors import ModelError
+
+KINDS = ("portrait", "object")
+LAYOUTS = ("NCHW", "NHWC")
+COLORS = ("RGB", "BGR")
+POLICIES = ("fixed", "dynamic")
+ACTIVATIONS = ("none", "sigmoid", "minmax")
+
+
+@dataclass(frozen=True)
+class DownloadSource:
+    """Where a large model comes from when the user asks for it (never at import or start-up)."""
+
+    repo_id: str
+    filename: str
+    revision: str = "main"
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    name: str
+    kind: str
+    file: str
+    licence: str
+    source: str
+    sha256: str = ""
+    description: str = ""
+    layout: str = "NCHW"
+    color: str = "RGB"
+    size_policy: str = "fixed"
+    input_size: tuple[int, int] = (320, 320)  # (width, height) for fixed models
+    stride: int = 32  # dynamic models: input sides are multiples of this
+    target_area: int = 1024 * 768  # dynamic models: the area the adaptive policy aims at
+    scale: float = 1.0 / 255.0
+    mean: tuple[float, float, float] = (0.0, 0.0, 0.0)
+    std: tuple[float, float, float] = (1.0, 1.0, 1.0)
+    output_index: int = 0
+    activation: str = "none"
+    embedded: bool = True
+    download: DownloadSource | None = None
+    commercial_use: bool = True
+    extra: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
+
+    def __post_init__(self) -> None:
+        for attr, allowed in (("kind", KINDS), ("layout", LAYOUTS), ("color", COLORS),
+                              ("size_policy", POLICIES), ("activation", ACTIVATIONS)):
+            value = getattr(self, attr)
+            if value not in allowed:
+                raise ModelError(f"model {self.name!r}: {attr} = {value!r}; expected one of {', '.join(allowed)}")
+        if self.size_policy == "fixed" and (len(self.input_size) != 2 or min(self.input_size) <= 0):
+            raise ModelError(f"model {self.name!r}: a fixed-size model needs input_size = [width, height]")
+        if self.stride <= 0:
+            raise ModelError(f"model {self.name!r}: stride must be positive")
+        if len(self.mean) != 3 or len(self.std) != 3 or any(s == 0 for s in self.std):
+            raise ModelError(f"model {self.name!r}: mean and std need three values, std non-zero")
+
+    @property
+    def dynamic(self) -> bool:
+        return self.size_policy == "dynamic"
+
+    def path(self) -> Path:
+        """Where the file is (or would be): resources/models for embedded models, the user models dir otherwise."""
+        base = paths.models_dir() if self.embedded else paths.user_models_dir()
+        return base / self.file
+
+    def present(self) -> bool:
+        return self.path().is_file()

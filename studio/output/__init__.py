@@ -1,0 +1,1 @@
+"""Sinks: virtual camera (pyvirtualcam), recorder, snapshot, null and callback sinks."""

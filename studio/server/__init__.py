@@ -1,0 +1,1 @@
+"""HTTP service over the inference core (a later issue)."""

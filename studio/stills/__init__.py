@@ -1,0 +1,1 @@
+"""Single images and folders: cutouts, kiosk preprocessing (flicker, white balance), export, journal and resume."""

@@ -1,0 +1,1 @@
+"""Temperatures (sysfs thermal zones and hwmon, psutil, NVML, Jetson), memory and CPU load."""
