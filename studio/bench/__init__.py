@@ -1,0 +1,1 @@
+"""Benchmarks behind `studio bench`: models x backends x resolutions, and the live pipeline."""
