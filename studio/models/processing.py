@@ -68,10 +68,13 @@ def to_alpha(output: np.ndarray, activation: str) -> np.ndarray:
         a = a[0] if a.shape[0] <= a.shape[-1] else a[..., 0]
     if a.ndim != 2:
         raise ValueError(f"cannot read a mask from a model output of shape {np.shape(output)}")
+    # Always produce a new array: the output may be a runtime-owned buffer that the next inference overwrites.
     if activation == "sigmoid":
         a = 1.0 / (1.0 + np.exp(-a))
     elif activation == "minmax":
         lo, hi = float(a.min()), float(a.max())
         a = (a - lo) / (hi - lo) if hi > lo else np.zeros_like(a)
+    else:
+        a = a.copy()
     np.clip(a, 0.0, 1.0, out=a)
     return np.ascontiguousarray(a, dtype=np.float32)

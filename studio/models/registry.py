@@ -116,7 +116,8 @@ class ModelRegistry:
         status = self.status(name)
         spec = status.spec
         if not status.present:
-            hint = (f"run `studio models download {name}`" if spec.download else
+            hint = (f"this model is fetched on request from {spec.download.repo_id} ({spec.download.filename}); "
+                    f"put the file at {spec.path()}" if spec.download else
                     "reinstall, or run `python installers/vendor_models.py` in a checkout")
             raise ModelError(f"model file for {name!r} is missing: {spec.path()}", hint=hint)
         if status.sha256_ok is False:
