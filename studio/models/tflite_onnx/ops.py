@@ -70,24 +70,28 @@ def _spatial_pads(
     return [top, left, bottom, right]
 
 
-def _emit_activation(b: GraphBuilder, op: OperatorInfo, fused: int, out_index: int, layout: Layout) -> str:
-    """Return the name the main node must write to; emits the fused activation (if any) into the real output."""
-    out = b.output_name(out_index, layout)
-    if fused == _ACT_NONE:
-        return out
-    pre = b.fresh(f"{b.tensor(out_index).name}__preact")
-    if fused == _ACT_RELU:
-        b.node("Relu", [pre], [out])
-    elif fused in (_ACT_RELU6, _ACT_RELU_N1_TO_1):
-        lo, hi = (0.0, 6.0) if fused == _ACT_RELU6 else (-1.0, 1.0)
-        lo_name = b.initializer(f"{op.name.lower()}_clip_min", np.array(lo, np.float32))
-        hi_name = b.initializer(f"{op.name.lower()}_clip_max", np.array(hi, np.float32))
-        b.node("Clip", [pre, lo_name, hi_name], [out])
-    elif fused == _ACT_TANH:
-        b.node("Tanh", [pre], [out])
-    else:
-        raise UnsupportedOperatorError([op.name], f"fused activation {_ACTIVATION_NAMES.get(fused, fused)}")
-    return pre
+class _Fused:
+    """A main node's output plus its fused activation: ``node_output`` is what the main node writes; ``finish()``
+    (called after the main node is emitted, to keep the graph topologically sorted) adds the activation."""
+
+    def __init__(self, b: GraphBuilder, op: OperatorInfo, fused: int, out_index: int, layout: Layout) -> None:
+        if fused not in (_ACT_NONE, _ACT_RELU, _ACT_RELU6, _ACT_RELU_N1_TO_1, _ACT_TANH):
+            raise UnsupportedOperatorError([op.name], f"fused activation {_ACTIVATION_NAMES.get(fused, fused)}")
+        self._b, self._op, self._fused = b, op, fused
+        self._out = b.output_name(out_index, layout)
+        self.node_output = self._out if fused == _ACT_NONE else b.fresh(f"{b.tensor(out_index).name}__preact")
+
+    def finish(self) -> None:
+        b, pre, out, fused = self._b, self.node_output, self._out, self._fused
+        if fused == _ACT_RELU:
+            b.node("Relu", [pre], [out])
+        elif fused in (_ACT_RELU6, _ACT_RELU_N1_TO_1):
+            lo, hi = (0.0, 6.0) if fused == _ACT_RELU6 else (-1.0, 1.0)
+            lo_name = b.initializer(f"{self._op.name.lower()}_clip_min", np.array(lo, np.float32))
+            hi_name = b.initializer(f"{self._op.name.lower()}_clip_max", np.array(hi, np.float32))
+            b.node("Clip", [pre, lo_name, hi_name], [out])
+        elif fused == _ACT_TANH:
+            b.node("Tanh", [pre], [out])
 
 
 def _hw(shape: tuple[int, ...]) -> tuple[int, int]:
@@ -110,11 +114,12 @@ def conv_2d(b: GraphBuilder, op: OperatorInfo) -> None:
     inputs = [b.value(op.inputs[0], Layout.NCHW), b.initializer(b.tensor(op.inputs[1]).name, w.transpose(0, 3, 1, 2))]
     if bias is not None:
         inputs.append(b.initializer(b.tensor(op.inputs[2]).name, bias))
-    out = _emit_activation(b, op, o.FusedActivationFunction(), op.outputs[0], Layout.NCHW)
+    out = _Fused(b, op, o.FusedActivationFunction(), op.outputs[0], Layout.NCHW)
     b.node(
-        "Conv", inputs, [out], kernel_shape=list(w.shape[1:3]), strides=list(strides), dilations=list(dilations),
-        pads=pads, group=groups,
+        "Conv", inputs, [out.node_output], kernel_shape=list(w.shape[1:3]), strides=list(strides),
+        dilations=list(dilations), pads=pads, group=groups,
     )
+    out.finish()
 
 
 def depthwise_conv_2d(b: GraphBuilder, op: OperatorInfo) -> None:
@@ -132,11 +137,12 @@ def depthwise_conv_2d(b: GraphBuilder, op: OperatorInfo) -> None:
     inputs = [b.value(op.inputs[0], Layout.NCHW), b.initializer(b.tensor(op.inputs[1]).name, w_onnx)]
     if bias is not None:
         inputs.append(b.initializer(b.tensor(op.inputs[2]).name, bias))
-    out = _emit_activation(b, op, o.FusedActivationFunction(), op.outputs[0], Layout.NCHW)
+    out = _Fused(b, op, o.FusedActivationFunction(), op.outputs[0], Layout.NCHW)
     b.node(
-        "Conv", inputs, [out], kernel_shape=[kh, kw], strides=list(strides), dilations=list(dilations), pads=pads,
-        group=in_shape[3],
+        "Conv", inputs, [out.node_output], kernel_shape=[kh, kw], strides=list(strides), dilations=list(dilations),
+        pads=pads, group=in_shape[3],
     )
+    out.finish()
 
 
 def conv_2d_transpose_bias(b: GraphBuilder, op: OperatorInfo) -> None:
@@ -184,13 +190,17 @@ def average_pool_2d(b: GraphBuilder, op: OperatorInfo) -> None:
     k = (o.FilterHeight(), o.FilterWidth())
     s = (o.StrideH(), o.StrideW())
     x = b.value(op.inputs[0], Layout.NCHW)
-    out = _emit_activation(b, op, o.FusedActivationFunction(), op.outputs[0], Layout.NCHW)
+    out = _Fused(b, op, o.FusedActivationFunction(), op.outputs[0], Layout.NCHW)
     if k == in_hw and o.Padding() == _PADDING_VALID:
-        b.node("GlobalAveragePool", [x], [out])
-        return
-    pads = _spatial_pads(op, o.Padding(), in_hw, k, s)
-    # TFLite averages over the valid pixels only, never counting the SAME padding.
-    b.node("AveragePool", [x], [out], kernel_shape=list(k), strides=list(s), pads=pads, count_include_pad=0)
+        b.node("GlobalAveragePool", [x], [out.node_output])
+    else:
+        pads = _spatial_pads(op, o.Padding(), in_hw, k, s)
+        # TFLite averages over the valid pixels only, never counting the SAME padding.
+        b.node(
+            "AveragePool", [x], [out.node_output], kernel_shape=list(k), strides=list(s), pads=pads,
+            count_include_pad=0,
+        )
+    out.finish()
 
 
 def mean(b: GraphBuilder, op: OperatorInfo) -> None:
@@ -249,8 +259,9 @@ def _binary(onnx_op: str, numpy_op: Callable[[np.ndarray, np.ndarray], np.ndarra
                     # Right-aligned numpy broadcasting in NHWC becomes a full-rank NCHW constant.
                     arr = arr.reshape((1,) * (4 - arr.ndim) + arr.shape).transpose(0, 3, 1, 2)
                 names.append(b.initializer(b.tensor(idx).name, arr))
-        out = _emit_activation(b, op, fused, op.outputs[0], layout)
-        b.node(onnx_op, names, [out])
+        out = _Fused(b, op, fused, op.outputs[0], layout)
+        b.node(onnx_op, names, [out.node_output])
+        out.finish()
 
     return translate
 
