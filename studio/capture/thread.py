@@ -1,0 +1,165 @@
+"""The capture thread: owns the Source, stamps each picture into a Frame and puts it in the latest-frame slot.
+
+A live source that fails (unplugged camera, dropped stream) is closed and reopened with exponential back-off while
+the rest of the pipeline keeps showing the last frame; the UI hears about it through ``on_event``.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from typing import Callable
+
+from studio.capture.base import Source
+from studio.core.errors import SourceError
+from studio.core.frame import Frame
+from studio.core.mailbox import LatestSlot
+from studio.core.stats import RateMeter
+from studio.core.worker import Worker
+
+log = logging.getLogger(__name__)
+
+EventCallback = Callable[[str, str], None]
+
+
+class CaptureThread(Worker):
+    """Reads ``source`` on its own thread into ``slot`` (a new LatestSlot when None).
+
+    Events passed to ``on_event(kind, message)``: "source-lost" (with the error and its hint), "source-recovered",
+    "source-changed" (after ``swap_source``) and "source-finished" (end of a file that does not loop; the thread
+    then stops with ``finished`` True). A non-live source that cannot be opened at all fails the thread at once
+    (state FAILED, ``error`` set): retrying a missing file helps nobody.
+    """
+
+    def __init__(self, source: Source, slot: LatestSlot[Frame] | None = None, *,
+                 on_event: EventCallback | None = None, retry_initial: float = 0.5, retry_max: float = 5.0) -> None:
+        super().__init__("capture")
+        self.slot: LatestSlot[Frame] = slot if slot is not None else LatestSlot()
+        self.on_event = on_event
+        self.retry_initial, self.retry_max = retry_initial, retry_max
+        self.fps = RateMeter()
+        self.frames = 0
+        self.finished = False
+        self.lost = False
+        self.last_error: str = ""
+        self.reconnects = 0
+        self._source = source
+        self._pending: Source | None = None
+        self._lock = threading.Lock()
+        self._poke = threading.Event()  # wakes a back-off wait for stop() and swap_source()
+        self._open = False
+        self._ever_opened = False
+        self._backoff = retry_initial
+        self._index = 0
+
+    # -- public ------------------------------------------------------------------------------------------------
+    @property
+    def source(self) -> Source:
+        return self._source
+
+    @property
+    def dropped(self) -> int:
+        """Frames replaced in the slot before anyone took them (the consumer is slower than the source)."""
+        return self.slot.dropped
+
+    def swap_source(self, source: Source) -> None:
+        """Use ``source`` from the next frame on; the old one is closed on the capture thread."""
+        with self._lock:
+            if self._thread is None:  # not started yet: nothing is open
+                self._source = source
+                return
+            self._pending = source
+        self._poke.set()
+
+    # -- worker hooks ------------------------------------------------------------------------------------------
+    def _wake(self) -> None:
+        self._poke.set()
+
+    def _emit(self, kind: str, message: str) -> None:
+        log.log(logging.WARNING if kind == "source-lost" else logging.INFO, "%s: %s", kind, message)
+        if self.on_event is not None:
+            try:
+                self.on_event(kind, message)
+            except Exception:  # noqa: BLE001 - a broken listener must not stop capture; it is logged
+                log.exception("on_event listener failed for %s", kind)
+
+    def _take_pending(self) -> None:
+        with self._lock:
+            new, self._pending = self._pending, None
+        if new is None:
+            return
+        self._poke.clear()
+        self._close_source()
+        self._source = new
+        self._ever_opened = False
+        self.lost = False
+        self._backoff = self.retry_initial
+        self._emit("source-changed", new.name)
+
+    def _close_source(self) -> None:
+        if self._open:
+            self._open = False
+            try:
+                self._source.close()
+            except Exception:  # noqa: BLE001 - closing a dead device can fail; we are done with it anyway
+                log.exception("closing %s failed", self._source.name)
+
+    def _lose(self, exc: SourceError) -> None:
+        self._close_source()
+        self.last_error = str(exc)
+        if not self.lost:
+            self.lost = True
+            self._emit("source-lost", f"{self._source.name}: {exc}")
+
+    def _wait_backoff(self) -> None:
+        delay = self._backoff
+        self._backoff = min(self.retry_max, self._backoff * 2.0)
+        self._poke.wait(delay)
+        self._poke.clear()
+
+    def _run_once(self) -> bool:
+        self._take_pending()
+        source = self._source
+        if not self._open:
+            try:
+                source.open()
+            except SourceError as exc:
+                if not self._ever_opened and not source.is_live:
+                    raise
+                self._lose(exc)
+                self._wait_backoff()
+                return True
+            self._open = True
+            if self._ever_opened:
+                self.reconnects += 1
+            self._ever_opened = True
+        try:
+            image = source.read()
+        except SourceError as exc:
+            self._lose(exc)
+            self._wait_backoff()
+            return True
+        if image is None:
+            if source.is_live:
+                self._lose(SourceError(f"{source.name} returned no picture"))
+                self._wait_backoff()
+                return True
+            self.finished = True
+            self._emit("source-finished", source.name)
+            return False
+        frame = Frame(image=image, index=self._index, t_capture=time.perf_counter(), source=source.name)
+        self._index += 1
+        self.slot.put(frame)
+        self.frames += 1
+        self.fps.tick(frame.t_capture)
+        if self.lost:
+            self.lost = False
+            self._backoff = self.retry_initial
+            self._emit("source-recovered", source.name)
+        return True
+
+    def _teardown(self) -> None:
+        self._close_source()
+        with self._lock:
+            self._pending = None  # never opened, nothing to close
