@@ -17,6 +17,7 @@ from .reader import TensorInfo, TFLiteGraph
 
 NHWC_TO_NCHW = (0, 3, 1, 2)
 NCHW_TO_NHWC = (0, 2, 3, 1)
+NHWC_AXIS_TO_NCHW = {0: 0, 1: 2, 2: 3, 3: 1}
 
 
 class Layout(Enum):

@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from .builder import GraphBuilder, Layout
+from .builder import NHWC_AXIS_TO_NCHW, GraphBuilder, Layout
 from .errors import UnsupportedOperatorError
 from .reader import OperatorInfo
 
@@ -228,8 +228,6 @@ def mean(b: GraphBuilder, op: OperatorInfo) -> None:
     else:
         b.node("ReduceMean", [x], [out], axes=axes, keepdims=int(keep_dims))
 
-
-NHWC_AXIS_TO_NCHW = {0: 0, 1: 2, 2: 3, 3: 1}
 
 
 # -- elementwise ------------------------------------------------------------------------------------------------------
