@@ -1,0 +1,119 @@
+"""The kiosk's still-cutout thread: one backend (created and used on this thread), one request at a time.
+
+A capture hands the frame over with ``request``; the result (an RGBA cutout, or the error) comes back through
+``on_done`` on this thread; the kiosk re-emits it as a queued Qt signal. The backend is built on the first request,
+not at start, so the kiosk opens at once; it is rebuilt when the model or backend setting changes.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+
+from studio.core.mailbox import LatestSlot
+from studio.core.worker import Worker
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class CutoutRequest:
+    image_bgr: np.ndarray
+    model: str
+    backend: str
+    device: str
+    flicker: bool
+    white_balance: bool
+    shot_id: int
+
+
+@dataclass
+class CutoutResult:
+    request: CutoutRequest
+    rgba: np.ndarray | None  # HxWx4 uint8, straight (not premultiplied) alpha
+    error: BaseException | None
+    seconds: float
+    backend_label: str = ""
+
+
+def make_segmenter(model: str, backend: str, device: str, backend_factory: Callable | None):
+    """A Segmenter for ``model`` on ``backend``/``device``; ``backend_factory(spec, backend, device)`` (the pipeline's
+    own hook) may supply the backend, otherwise the inference registry builds the real one."""
+    from studio.inference.segmenter import Segmenter
+    from studio.models import default_registry
+
+    spec, path = default_registry().resolve(model)
+    if backend_factory is not None:
+        be = backend_factory(spec, backend, device)
+    else:
+        from studio.inference.registry import create_backend
+
+        be = create_backend(spec, path, backend, device)
+    return Segmenter(spec, be)
+
+
+def cutout_rgba(segmenter, image_bgr: np.ndarray, *, flicker: bool = False, white_balance: bool = False) -> np.ndarray:
+    """Preprocess (optional), segment, refine to full size and return straight RGBA."""
+    from studio.stills import cutout as stills_cutout
+
+    return stills_cutout(segmenter, image_bgr, flicker=flicker, white_balance=white_balance)
+
+
+class CutoutWorker(Worker):
+    POLL_S = 0.2
+
+    def __init__(self, on_done: Callable[[CutoutResult], None], backend_factory: Callable | None = None) -> None:
+        super().__init__("kiosk-cutout")
+        self._requests: LatestSlot[CutoutRequest] = LatestSlot()
+        self._on_done = on_done
+        self._backend_factory = backend_factory
+        self._segmenter = None
+        self._key: tuple[str, str, str] | None = None
+        self.busy = threading.Event()
+        self.done_count = 0
+
+    def request(self, req: CutoutRequest) -> None:
+        self.busy.set()
+        self._requests.put(req)
+
+    def _wake(self) -> None:
+        self._requests.close()
+
+    def _run_once(self) -> bool:
+        import time
+
+        req = self._requests.get(timeout=self.POLL_S)
+        if req is None:
+            return not self._requests.closed
+        t0 = time.perf_counter()
+        rgba, error, label = None, None, ""
+        try:
+            key = (req.model, req.backend, req.device)
+            if self._segmenter is None or key != self._key:
+                self._close_segmenter()
+                self._segmenter = make_segmenter(req.model, req.backend, req.device, self._backend_factory)
+                self._key = key
+            rgba = cutout_rgba(self._segmenter, req.image_bgr, flicker=req.flicker, white_balance=req.white_balance)
+            info = getattr(self._segmenter.backend, "info", None)
+            label = info.label() if info is not None else ""
+        except Exception as exc:  # noqa: BLE001 - handed to the GUI as a banner; the shot stays for retry
+            log.warning("cutout failed: %s", exc)
+            error = exc
+        self.done_count += 1
+        self.busy.clear()
+        self._on_done(CutoutResult(req, rgba, error, time.perf_counter() - t0, label))
+        return True
+
+    def _close_segmenter(self) -> None:
+        if self._segmenter is not None:
+            try:
+                self._segmenter.close()
+            finally:
+                self._segmenter = None
+
+    def _teardown(self) -> None:
+        self._close_segmenter()

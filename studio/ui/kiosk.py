@@ -1,0 +1,426 @@
+"""Kiosk mode for shop staff making product shots: live preview -> Capture (optional countdown) -> the cutout on a
+checkerboard, white or a chosen colour -> Save or Retake. Big touch-friendly buttons; a strip of recent shots.
+
+Saving never loses a shot: files are written atomically, and a failure shows a banner while the shot stays on screen
+for another try (fix the folder, press Save again).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+from PySide6.QtCore import QObject, QSize, Qt, QTimer, Signal
+from PySide6.QtGui import QColor, QIcon, QPixmap
+from PySide6.QtWidgets import (
+    QColorDialog, QComboBox, QFileDialog, QHBoxLayout, QLabel, QLineEdit, QListView, QListWidget,
+    QListWidgetItem, QPushButton, QStackedWidget, QVBoxLayout, QWidget,
+)
+
+from studio.config import Settings
+from studio.core.errors import StudioError
+from studio.ui.banner import BannerArea
+from studio.ui.bridge import PipelineBridge
+from studio.ui.cutout_worker import CutoutRequest, CutoutResult, CutoutWorker
+from studio.ui.preview import PreviewWidget
+from studio.ui.qimage import rgb_to_qimage
+from studio.ui.settings_controller import SettingsController
+from studio.ui.shots import PRESETS, Shot, ShotSaveError, save_shot
+
+log = logging.getLogger(__name__)
+
+BIG = "font-size:22px; min-height:64px; padding:6px 22px; border-radius:8px;"
+STYLE = f"""
+QWidget#kiosk {{ background:#16161a; color:#eee; }}
+QWidget#kiosk QLabel {{ font-size:17px; }}
+QWidget#kiosk QLineEdit, QWidget#kiosk QComboBox, QWidget#kiosk QSpinBox {{ font-size:18px; min-height:44px; }}
+QPushButton.toggle {{ font-size:17px; min-height:44px; padding:4px 14px; border-radius:6px; background:#2c2d33; }}
+QPushButton.toggle:checked {{ background:#2f7dd1; color:white; }}
+QPushButton#capture {{ {BIG} font-size:28px; min-width:260px; background:#2e7d32; color:white; }}
+QPushButton#save {{ {BIG} min-width:200px; background:#1565c0; color:white; }}
+QPushButton#retake {{ {BIG} min-width:160px; background:#5d4037; color:white; }}
+QPushButton.bg {{ {BIG} min-width:120px; }}
+QPushButton#folder {{ font-size:17px; min-height:44px; padding:4px 14px; }}
+QLabel#countdown {{ font-size:140px; font-weight:bold; color:white; background:transparent; }}
+"""
+
+
+class _Relay(QObject):
+    """Carries results from the cutout thread to the GUI thread (queued)."""
+
+    cutout_done = Signal(object)
+
+
+def kiosk_live_settings(settings: Settings) -> Settings:
+    """The live pipeline in the kiosk runs the kiosk's model and shows the cutout on a checkerboard (transparent)."""
+    return dataclasses.replace(
+        settings,
+        inference=dataclasses.replace(settings.inference, model=settings.kiosk.model),
+        background=dataclasses.replace(settings.background, kind="none"),
+        output=dataclasses.replace(settings.output, vcam=False),
+    )
+
+
+class KioskWindow(QWidget):
+    closed = Signal()
+    saved = Signal(object)  # Path
+
+    def __init__(self, settings: Settings, *, settings_path: Path | None = None, persist: bool = True,
+                 pipeline_factory: Callable | None = None, backend_factory: Callable | None = None) -> None:
+        super().__init__()
+        self.setObjectName("kiosk")
+        self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
+        self.setWindowTitle("Studio kiosk — product shots")
+        self.setStyleSheet(STYLE)
+        self.resize(1280, 800)
+        self.controller = SettingsController(settings, settings_path, persist=persist, parent=self)
+        self._pipeline_factory = pipeline_factory
+        self.backend_factory = backend_factory
+        self.pipeline = None
+        self.shot: Shot | None = None
+        self.shots_saved: list[Path] = []
+        self.backdrop = "checker"  # checker | white | colour
+        self.backdrop_colour = QColor("#e0e0e0")
+        self._countdown_left = 0
+        self._shot_seq = 0
+        self._closed = False
+
+        self.relay = _Relay(self)
+        self.relay.cutout_done.connect(self._cutout_done)
+        self.cutter = CutoutWorker(self.relay.cutout_done.emit, backend_factory)
+
+        root = QVBoxLayout(self)
+        root.setContentsMargins(12, 8, 12, 8)
+        self.banners = BannerArea()
+        root.addWidget(self.banners)
+        root.addLayout(self._top_bar())
+        self.stack = QStackedWidget()
+        self.live = PreviewWidget(placeholder="starting the camera…")
+        self.review = PreviewWidget(placeholder="cutting out…")
+        self.stack.addWidget(self.live)
+        self.stack.addWidget(self.review)
+        root.addWidget(self.stack, 1)
+        self.countdown = QLabel("", self.live)
+        self.countdown.setObjectName("countdown")
+        self.countdown.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.countdown.hide()
+        root.addLayout(self._button_bar())
+        self.recent = QListWidget()
+        self.recent.setViewMode(QListView.ViewMode.IconMode)
+        self.recent.setFlow(QListView.Flow.LeftToRight)
+        self.recent.setWrapping(False)
+        self.recent.setIconSize(QSize(120, 90))
+        self.recent.setFixedHeight(128)
+        self.recent.setMovement(QListView.Movement.Static)
+        recent_label = QLabel("Recent shots")
+        recent_label.setStyleSheet("color:#aaa; font-size:15px;")
+        root.addWidget(recent_label)
+        root.addWidget(self.recent)
+        self._set_mode("live")
+
+        self.bridge = PipelineBridge(self)
+        self.bridge.frame_ready.connect(self._show_frame)
+        self.bridge.event.connect(self._show_event)
+        self.controller.error.connect(lambda exc: self.banners.show_error(exc, key="settings"))
+        self._tick = QTimer(self)
+        self._tick.setInterval(1000)
+        self._tick.timeout.connect(self._count)
+
+    # -- layout ----------------------------------------------------------------------------------------------
+    def _top_bar(self) -> QVBoxLayout:
+        k = self.controller.settings.kiosk
+        rows = QVBoxLayout()
+        bar = QHBoxLayout()
+        rows.addLayout(bar)
+        bar.addWidget(QLabel("SKU / name"))
+        self.sku = QLineEdit()
+        self.sku.setPlaceholderText("e.g. MUG-0042")
+        self.sku.setMinimumWidth(200)
+        bar.addWidget(self.sku, 1)
+        bar.addWidget(QLabel("Folder"))
+        self.folder_label = QLabel(str(self.output_folder()))
+        self.folder_label.setMinimumWidth(160)
+        self.folder_label.setMaximumWidth(320)
+        bar.addWidget(self.folder_label, 1)
+        self.folder_btn = QPushButton("Change…")
+        self.folder_btn.setObjectName("folder")
+        self.folder_btn.clicked.connect(self._pick_folder)
+        bar.addWidget(self.folder_btn)
+        bar = QHBoxLayout()
+        rows.addLayout(bar)
+        bar.addWidget(QLabel("Format"))
+        self.format = QComboBox()
+        for key, (label, _ext) in PRESETS.items():
+            self.format.addItem(label, key)
+        self.format.setCurrentIndex(max(0, self.format.findData(k.format)))
+        self.format.currentIndexChanged.connect(lambda: self.controller.update("kiosk", format=self.format.currentData()))
+        bar.addWidget(self.format)
+        self.flicker = QPushButton("Flicker fix")
+        self.flicker.setCheckable(True)
+        self.flicker.setProperty("class", "toggle")
+        self.flicker.setToolTip("suppress banding from mains-powered lights")
+        self.flicker.setChecked(k.flicker)
+        self.flicker.toggled.connect(lambda on: self.controller.update("kiosk", flicker=on))
+        self.white_balance = QPushButton("White balance")
+        self.white_balance.setCheckable(True)
+        self.white_balance.setProperty("class", "toggle")
+        self.white_balance.setChecked(k.white_balance)
+        self.white_balance.toggled.connect(lambda on: self.controller.update("kiosk", white_balance=on))
+        bar.addWidget(self.flicker)
+        bar.addWidget(self.white_balance)
+        bar.addWidget(QLabel("Timer"))
+        self.countdown_s = QComboBox()
+        for secs in (0, 3, 5, 10):
+            self.countdown_s.addItem("off" if secs == 0 else f"{secs} s", secs)
+        if self.countdown_s.findData(k.countdown_s) < 0:
+            self.countdown_s.addItem(f"{k.countdown_s} s", k.countdown_s)
+        self.countdown_s.setCurrentIndex(self.countdown_s.findData(k.countdown_s))
+        self.countdown_s.currentIndexChanged.connect(
+            lambda: self.controller.update("kiosk", countdown_s=int(self.countdown_s.currentData())))
+        bar.addWidget(self.countdown_s)
+        bar.addStretch(1)
+        return rows
+
+    def _button_bar(self) -> QHBoxLayout:
+        bar = QHBoxLayout()
+        self.capture_btn = QPushButton("Capture")
+        self.capture_btn.setObjectName("capture")
+        self.capture_btn.clicked.connect(self.capture)
+        self.bg_buttons = {}
+        for key, label in (("checker", "Checker"), ("white", "White"), ("colour", "Colour…")):
+            b = QPushButton(label)
+            b.setProperty("class", "bg")
+            b.setCheckable(key != "colour")
+            b.clicked.connect(lambda _=False, k=key: self.set_backdrop(k))
+            self.bg_buttons[key] = b
+        self.save_btn = QPushButton("Save")
+        self.save_btn.setObjectName("save")
+        self.save_btn.clicked.connect(self.save)
+        self.retake_btn = QPushButton("Retake")
+        self.retake_btn.setObjectName("retake")
+        self.retake_btn.clicked.connect(self.retake)
+        self.status = QLabel("")
+        bar.addWidget(self.status, 1)
+        for b in self.bg_buttons.values():
+            bar.addWidget(b)
+        bar.addSpacing(24)
+        bar.addWidget(self.retake_btn)
+        bar.addWidget(self.save_btn)
+        bar.addWidget(self.capture_btn)
+        return bar
+
+    def _set_mode(self, mode: str) -> None:
+        """live: only Capture; review: backdrop choices, Save and Retake."""
+        live = mode == "live"
+        self.stack.setCurrentWidget(self.live if live else self.review)
+        self.capture_btn.setVisible(live)
+        for b in (*self.bg_buttons.values(), self.save_btn, self.retake_btn):
+            b.setVisible(not live)
+        self.bg_buttons["checker"].setChecked(self.backdrop == "checker")
+        self.bg_buttons["white"].setChecked(self.backdrop == "white")
+
+    def output_folder(self) -> Path:
+        folder = self.controller.settings.kiosk.output_dir
+        if folder:
+            return Path(folder)
+        import platformdirs
+
+        return Path(platformdirs.user_pictures_dir()) / "studio-shots"
+
+    def set_output_folder(self, folder: str | Path) -> None:
+        self.controller.update("kiosk", output_dir=str(folder))
+        self.folder_label.setText(str(folder))
+
+    def _pick_folder(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Folder for the shots", str(self.output_folder()))
+        if folder:
+            self.set_output_folder(folder)
+
+    # -- life ------------------------------------------------------------------------------------------------
+    def start(self) -> None:
+        from studio.ui.main_window import build_source, default_pipeline_factory
+
+        settings = kiosk_live_settings(self.controller.settings)
+        try:
+            source = build_source(settings)
+        except StudioError as exc:
+            self.banners.show_error(exc, key="source")
+            from studio.capture.sources import demo_source
+
+            source = demo_source(settings.source.width, settings.source.height, settings.source.fps)
+        factory = self._pipeline_factory or default_pipeline_factory
+        self.pipeline = factory(settings, source, self.backend_factory)
+        self.bridge.attach(self.pipeline)
+        self.pipeline.start()
+        self.cutter.start()
+
+    def _show_frame(self) -> None:
+        item = self.bridge.take_frame()
+        if item is not None:
+            self.live.set_frame(item.image)
+
+    def _show_event(self, event) -> None:
+        from studio.ui.main_window import event_level
+
+        level = event_level(str(getattr(event, "kind", "info")))
+        if level != "info":
+            self.banners.show_message(str(getattr(event, "message", event)), str(getattr(event, "hint", "") or ""),
+                                      level, key=str(getattr(event, "kind", "")))
+
+    def resizeEvent(self, event) -> None:  # noqa: N802
+        super().resizeEvent(event)
+        self.countdown.setGeometry(self.live.rect())
+
+    # -- capture ---------------------------------------------------------------------------------------------
+    def capture(self) -> None:
+        """Start the countdown, or capture at once when it is off."""
+        if self._countdown_left:
+            return
+        seconds = self.controller.settings.kiosk.countdown_s
+        if seconds <= 0:
+            self._take()
+            return
+        self._countdown_left = seconds
+        self.countdown.setGeometry(self.live.rect())
+        self.countdown.setText(str(seconds))
+        self.countdown.show()
+        self.capture_btn.setEnabled(False)
+        self._tick.start()
+
+    def _count(self) -> None:
+        self._countdown_left -= 1
+        if self._countdown_left > 0:
+            self.countdown.setText(str(self._countdown_left))
+            return
+        self._tick.stop()
+        self.countdown.hide()
+        self.capture_btn.setEnabled(True)
+        self._take()
+
+    def _take(self) -> bool:
+        item = self.bridge.latest
+        if item is None:
+            self.banners.show_message("no picture from the camera yet", "wait for the preview, then press Capture",
+                                      "warning", key="capture")
+            return False
+        k = self.controller.settings.kiosk
+        inf = self.controller.settings.inference
+        self._shot_seq += 1
+        # The capture buffer is never written after capture, so it can be handed to the cutout thread as it is.
+        self.cutter.request(CutoutRequest(item.original, k.model, inf.backend, inf.device, k.flicker,
+                                          k.white_balance, self._shot_seq))
+        self.shot = None
+        self.review.set_frame(None)
+        self.status.setText("cutting out…")
+        self._set_mode("review")
+        self.save_btn.setEnabled(False)
+        return True
+
+    def _cutout_done(self, result: CutoutResult) -> None:
+        if result.request.shot_id != self._shot_seq:
+            return  # a retake came before this finished
+        if result.error is not None or result.rgba is None:
+            self.banners.show_error(result.error or StudioError("the cutout failed"), key="cutout")
+            self.status.setText("cutout failed")
+            self._set_mode("live")
+            return
+        self.shot = Shot(result.rgba, result.request.image_bgr, self.sku.text())
+        self.status.setText(f"cut out in {result.seconds:.2f} s")
+        self.save_btn.setEnabled(True)
+        self._paint_review()
+
+    def set_backdrop(self, kind: str) -> None:
+        if kind == "colour":
+            dlg = QColorDialog(self.backdrop_colour, self)
+            dlg.setOption(QColorDialog.ColorDialogOption.DontUseNativeDialog, True)
+            dlg.colorSelected.connect(self.set_backdrop_colour)
+            dlg.open()
+            return
+        self.backdrop = kind
+        self._set_mode("review")
+        self._paint_review()
+
+    def set_backdrop_colour(self, colour: QColor) -> None:
+        self.backdrop_colour = QColor(colour)
+        self.backdrop = "colour"
+        self._set_mode("review")
+        self._paint_review()
+
+    def _paint_review(self) -> None:
+        if self.shot is None:
+            return
+        rgba = self.shot.rgba
+        if self.backdrop == "checker":
+            img = rgb_to_qimage(np.ascontiguousarray(rgba))
+        else:
+            from studio.ui.shots import over_colour
+
+            c = QColor(255, 255, 255) if self.backdrop == "white" else self.backdrop_colour
+            img = rgb_to_qimage(over_colour(rgba, (c.red(), c.green(), c.blue())))
+        self.review.set_frame(img)
+
+    def retake(self) -> None:
+        self.shot = None
+        self._shot_seq += 1
+        self.status.setText("")
+        self._set_mode("live")
+
+    def save(self) -> Path | None:
+        """Save the shot; on failure a banner says why and the shot stays for another try."""
+        if self.shot is None:
+            return None
+        self.shot.sku = self.sku.text()
+        try:
+            path = save_shot(self.shot, self.output_folder(), self.controller.settings.kiosk.format)
+        except ShotSaveError as exc:
+            self.banners.show_error(exc, key="save")
+            self.status.setText("not saved — the shot is kept; fix the folder and press Save again")
+            return None
+        self.banners.clear("save")
+        self.shots_saved.append(path)
+        self._add_recent(path)
+        self.status.setText(f"saved {path.name}")
+        self.saved.emit(path)
+        self.shot = None
+        self._set_mode("live")
+        return path
+
+    def _add_recent(self, path: Path) -> None:
+        rgba = self.shot.rgba
+        from studio.ui.preview import checker_brush_pixmap
+
+        thumb = rgb_to_qimage(np.ascontiguousarray(rgba)).scaled(
+            120, 90, Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.SmoothTransformation)
+        pm = QPixmap(thumb.size())
+        from PySide6.QtGui import QPainter
+
+        p = QPainter(pm)
+        p.drawTiledPixmap(pm.rect(), checker_brush_pixmap(6))
+        p.drawImage(0, 0, thumb)
+        p.end()
+        item = QListWidgetItem(QIcon(pm), path.name)
+        item.setToolTip(str(path))
+        self.recent.insertItem(0, item)
+        while self.recent.count() > 20:
+            self.recent.takeItem(self.recent.count() - 1)
+
+    # -- shutdown --------------------------------------------------------------------------------------------
+    def shutdown(self, timeout: float = 5.0) -> bool:
+        if self._closed:
+            return True
+        self._closed = True
+        self._tick.stop()
+        self.controller.flush()
+        self.bridge.detach()
+        ok = self.cutter.close(timeout)
+        if self.pipeline is not None:
+            ok = bool(self.pipeline.close(timeout)) and ok
+        self.closed.emit()
+        return ok
+
+    def closeEvent(self, event) -> None:  # noqa: N802
+        self.shutdown()
+        super().closeEvent(event)

@@ -1,0 +1,260 @@
+"""The main window: live preview in the middle, panels on the side, banners on top; it owns the pipeline's life.
+
+Threads: the window never calls into runtimes. It hands settings to the pipeline (``apply_settings`` / ``set_source``,
+both thread-safe and taken at a frame boundary) and gets frames, events and stats back through the bridge.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from pathlib import Path
+from typing import Callable
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import QDockWidget, QMainWindow, QScrollArea, QTabWidget, QVBoxLayout, QWidget
+
+from studio.config import Settings
+from studio.core.atomic import atomic_path
+from studio.core.errors import StudioError
+from studio.ui.banner import BannerArea
+from studio.ui.bridge import PipelineBridge
+from studio.ui.panels.background import BackgroundPanel
+from studio.ui.panels.model import ModelPanel
+from studio.ui.panels.output import OutputPanel
+from studio.ui.panels.source import SourcePanel
+from studio.ui.panels.stats import StatsPanel, field
+from studio.ui.preview import PreviewWidget
+from studio.ui.settings_controller import SettingsController
+
+log = logging.getLogger(__name__)
+
+ERROR_KINDS = {"error", "failed", "source_error", "backend_error", "sink_error", "vcam_error", "fatal"}
+WARNING_KINDS = {"warning", "fallback", "restart", "degraded", "thermal", "source_lost"}
+
+
+def event_level(kind: str) -> str:
+    k = kind.lower()
+    if k in ERROR_KINDS or k.endswith("error") or "fail" in k:
+        return "error"
+    if k in WARNING_KINDS or "warn" in k or "lost" in k or "fallback" in k or "restart" in k:
+        return "warning"
+    return "info"
+
+
+def default_pipeline_factory(settings: Settings, source, backend_factory):
+    from studio.control.pipeline import LivePipeline
+
+    return LivePipeline(settings, source=source, backend_factory=backend_factory)
+
+
+def build_source(settings: Settings):
+    """The Source the settings ask for; "auto" without a camera is the demo."""
+    from studio.capture.sources import make_source
+
+    return make_source(settings.source)
+
+
+def _scroll(w: QWidget) -> QScrollArea:
+    area = QScrollArea()
+    area.setWidget(w)
+    area.setWidgetResizable(True)
+    area.setFrameShape(QScrollArea.Shape.NoFrame)
+    return area
+
+
+class MainWindow(QMainWindow):
+    closed = Signal()
+
+    def __init__(self, settings: Settings, *, settings_path: Path | None = None, persist: bool = True,
+                 pipeline_factory: Callable | None = None, backend_factory: Callable | None = None) -> None:
+        super().__init__()
+        self.setWindowTitle("Studio — live background replacement")
+        self.resize(1440, 880)
+        self.controller = SettingsController(settings, settings_path, persist=persist, parent=self)
+        self.backend_factory = backend_factory
+        self._pipeline_factory = pipeline_factory or default_pipeline_factory
+        self.pipeline = None
+        self.recorder = None
+        self.snapshot_dir: Path | None = None
+        self._closed = False
+
+        central = QWidget()
+        lay = QVBoxLayout(central)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.setSpacing(0)
+        self.banners = BannerArea()
+        lay.addWidget(self.banners)
+        self.preview = PreviewWidget()
+        lay.addWidget(self.preview, 1)
+        self.setCentralWidget(central)
+
+        self.source_panel = SourcePanel(self.controller)
+        self.model_panel = ModelPanel(self.controller)
+        self.background_panel = BackgroundPanel(self.controller)
+        self.output_panel = OutputPanel(self.controller)
+        self.stats_panel = StatsPanel()
+        self.tabs = QTabWidget()
+        self.tabs.addTab(_scroll(self.background_panel), "Background")
+        self.tabs.addTab(_scroll(self.source_panel), "Source")
+        self.tabs.addTab(_scroll(self.model_panel), "Model")
+        self.tabs.addTab(_scroll(self.output_panel), "Output")
+        dock = QDockWidget("Settings")
+        dock.setObjectName("settings_dock")
+        dock.setWidget(self.tabs)
+        dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable)
+        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
+        sdock = QDockWidget("Live stats")
+        sdock.setObjectName("stats_dock")
+        sdock.setWidget(_scroll(self.stats_panel))
+        sdock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable)
+        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, sdock)
+        self.resizeDocks([dock, sdock], [470, 470], Qt.Orientation.Horizontal)
+        self.resizeDocks([dock, sdock], [520, 340], Qt.Orientation.Vertical)
+
+        self.bridge = PipelineBridge(self)
+        self.bridge.frame_ready.connect(self._show_frame)
+        self.bridge.event.connect(self._show_event)
+        self.bridge.stats_updated.connect(self._show_stats)
+        self.controller.changed.connect(self._settings_changed)
+        self.controller.error.connect(lambda exc: self.banners.show_error(exc, key="settings"))
+        self.background_panel.rejected.connect(lambda m, h: self.banners.show_message(m, h, "warning"))
+        self.output_panel.before_after_toggled.connect(self.preview.set_show_before)
+        self.output_panel.record_toggled.connect(self._record)
+        self.output_panel.snapshot_requested.connect(self.snapshot)
+
+    # -- pipeline life ---------------------------------------------------------------------------------------
+    def start(self) -> None:
+        """Build the source and the pipeline and start them; a source that cannot be built falls back to the demo
+        with a banner saying why, so the window always opens on a moving picture."""
+        settings = self.controller.settings
+        try:
+            source = build_source(settings)
+        except StudioError as exc:
+            self.banners.show_error(exc, key="source")
+            from studio.capture.sources import demo_source
+
+            s = settings.source
+            source = demo_source(s.width, s.height, s.fps)
+        if getattr(source, "name", "").startswith("synthetic") and settings.source.kind == "auto":
+            self.banners.show_message("No camera found: showing the demo source",
+                                      "plug in a camera and pick it in Source, or open a video file or an image",
+                                      "info", key="demo", timeout_ms=8000)
+        self.pipeline = self._pipeline_factory(settings, source, self.backend_factory)
+        self.bridge.attach(self.pipeline)
+        self.pipeline.start()
+
+    def _settings_changed(self, settings: Settings, section: str) -> None:
+        if self.pipeline is None:
+            return
+        if section == "source":
+            try:
+                source = build_source(settings)
+            except StudioError as exc:
+                self.banners.show_error(exc, key="source")
+                return
+            self.banners.clear("source")
+            self.pipeline.set_source(source)
+        self.pipeline.apply_settings(settings)
+
+    # -- bridge slots ----------------------------------------------------------------------------------------
+    def _show_frame(self) -> None:
+        item = self.bridge.take_frame()
+        if item is None:
+            return
+        before = item.original_qimage() if self.preview.show_before else None
+        self.preview.set_frame(item.image, before)
+
+    def _show_event(self, event) -> None:
+        kind = str(getattr(event, "kind", "info"))
+        level = event_level(kind)
+        message = str(getattr(event, "message", event))
+        hint = str(getattr(event, "hint", "") or "")
+        if level == "info" and not hint:
+            self.statusBar().showMessage(message, 5000)
+            return
+        self.banners.show_message(message, hint, level, key=f"{kind}:{message[:60]}")
+
+    def _show_stats(self, stats) -> None:
+        self.stats_panel.show_stats(stats, self.bridge.display_fps())
+        self.model_panel.show_stats(stats)
+        self.output_panel.show_vcam_status(str(field(stats, "vcam", "vcam_status", default="") or ""))
+        self.source_panel.show_state(str(field(stats, "source", "source_name", default="") or ""),
+                                     str(field(stats, "source_state", default="") or ""))
+
+    # -- output actions --------------------------------------------------------------------------------------
+    def _default_dir(self, setting: str, sub: str) -> Path:
+        if setting:
+            return Path(setting)
+        import platformdirs
+
+        return Path(platformdirs.user_pictures_dir() if sub == "snapshots" else platformdirs.user_videos_dir()) / \
+            "studio"
+
+    def snapshot(self) -> Path | None:
+        """Save the picture on screen (the composite, RGBA when transparent) as a PNG, atomically."""
+        item = self.bridge.latest
+        if item is None:
+            self.banners.show_message("no picture yet to save", "wait for the preview to show a frame", "warning")
+            return None
+        folder = self.snapshot_dir or self._default_dir(self.controller.settings.output.snapshot_dir, "snapshots")
+        dest = folder / time.strftime("studio-%Y%m%d-%H%M%S.png")
+        n = 1
+        while dest.exists():
+            dest = folder / time.strftime(f"studio-%Y%m%d-%H%M%S-{n}.png")
+            n += 1
+        image = item.image.copy()
+        try:
+            with atomic_path(dest) as tmp:
+                if not image.save(str(tmp), "PNG"):
+                    raise OSError(f"could not encode {dest.name}")
+        except OSError as exc:
+            self.banners.show_message(f"snapshot not saved: {exc}", "choose a writable snapshot folder", "error",
+                                      key="snapshot")
+            return None
+        self.output_panel.last_saved.setText(f"saved {dest}")
+        return dest
+
+    def _record(self, on: bool) -> None:
+        if self.pipeline is None:
+            self.output_panel.set_recording(False)
+            return
+        if not on:
+            if self.recorder is not None:
+                self.pipeline.remove_sink(self.recorder)
+                self.output_panel.last_saved.setText(f"recorded {getattr(self.recorder, 'path', '')}")
+                self.recorder = None
+            return
+        from studio.output import RecorderSink
+
+        path = self.controller.settings.output.record
+        if not path:
+            folder = self._default_dir("", "videos")
+            path = str(folder / time.strftime("studio-%Y%m%d-%H%M%S.mp4"))
+        try:
+            self.recorder = RecorderSink(path)
+            self.pipeline.add_sink(self.recorder)
+        except StudioError as exc:
+            self.recorder = None
+            self.banners.show_error(exc, key="record")
+            self.output_panel.set_recording(False)
+
+    # -- shutdown --------------------------------------------------------------------------------------------
+    def shutdown(self, timeout: float = 5.0) -> bool:
+        """Stop every pipeline thread; True when all ended. Safe to call twice."""
+        if self._closed:
+            return True
+        self._closed = True
+        self.controller.flush()
+        self.bridge.detach()
+        ok = True
+        if self.pipeline is not None:
+            ok = bool(self.pipeline.close(timeout))
+            if not ok:
+                log.warning("pipeline threads did not stop within %.1f s", timeout)
+        self.closed.emit()
+        return ok
+
+    def closeEvent(self, event) -> None:  # noqa: N802
+        self.shutdown()
+        super().closeEvent(event)

@@ -1,0 +1,1 @@
+"""Side panels of the main window, one module each: source, model and backend, background, output, stats."""

@@ -1,0 +1,137 @@
+"""Stats panel: live figures with a short history each (painted sparklines)."""
+
+from __future__ import annotations
+
+import math
+
+from PySide6.QtWidgets import QGridLayout, QLabel, QVBoxLayout, QWidget
+
+from studio.ui.sparkline import Sparkline
+
+
+def field(obj, *names, default=None):
+    """The first attribute (or dict key) of ``obj`` that exists; the stats snapshot is plain data."""
+    for name in names:
+        if obj is None:
+            return default
+        if isinstance(obj, dict):
+            if name in obj:
+                return obj[name]
+        elif hasattr(obj, name):
+            return getattr(obj, name)
+    return default
+
+
+def _num(v) -> float | None:
+    if isinstance(v, (int, float)) and not isinstance(v, bool) and not math.isnan(float(v)):
+        return float(v)
+    return None
+
+
+def _fmt(v, unit: str, digits: int = 1, missing: str = "—") -> str:
+    n = _num(v)
+    return missing if n is None else f"{n:.{digits}f} {unit}".strip()
+
+
+def _pct(d, q):
+    if d is None:
+        return None
+    if isinstance(d, dict):
+        return d.get(q, d.get(str(q), d.get(f"p{q}")))
+    return field(d, f"p{q}")
+
+
+# (key, label, colour)
+ROWS = [
+    ("capture_fps", "Capture", "#81c784"),
+    ("inference_fps", "Inference", "#ffb74d"),
+    ("output_fps", "Output", "#4fc3f7"),
+    ("display_fps", "Preview", "#90a4ae"),
+    ("latency_p50", "Latency p50", "#ba68c8"),
+    ("latency_p95", "Latency p95", "#ce93d8"),
+    ("infer_ms", "Inference time", "#ffcc80"),
+    ("motion", "Motion", "#fff176"),
+    ("cpu_temp", "CPU temp.", "#e57373"),
+    ("gpu_temp", "GPU temp.", "#f06292"),
+    ("rss", "Memory", "#a1887f"),
+    ("cpu", "CPU load", "#aed581"),
+]
+
+
+def stats_values(stats, display_fps: float | None = None) -> dict[str, tuple[str, float | None]]:
+    """key -> (text, number for the sparkline) from a PipelineStats snapshot."""
+    lat = field(stats, "latency_ms")
+    tel = field(stats, "telemetry")
+    cpu_t = field(tel, "cpu_temp_c")
+    gpu_t = field(tel, "gpu_temp_c")
+    tier = field(stats, "tier", default="") or ""
+    motion = _num(field(stats, "motion_level", "motion"))
+    out = {
+        "capture_fps": field(stats, "capture_fps"),
+        "inference_fps": field(stats, "inference_fps"),
+        "output_fps": field(stats, "output_fps"),
+        "display_fps": display_fps,
+        "latency_p50": _pct(lat, 50),
+        "latency_p95": _pct(lat, 95),
+        "infer_ms": field(stats, "infer_ms"),
+    }
+    values: dict[str, tuple[str, float | None]] = {}
+    for k in ("capture_fps", "inference_fps", "output_fps", "display_fps"):
+        values[k] = (_fmt(out[k], "fps"), _num(out[k]))
+    for k in ("latency_p50", "latency_p95", "infer_ms"):
+        values[k] = (_fmt(out[k], "ms"), _num(out[k]))
+    mask_ms = _num(field(stats, "mask_ms"))
+    if mask_ms is not None and values["infer_ms"][1] is not None:
+        values["infer_ms"] = (f"{values['infer_ms'][0]} (mask {mask_ms:.1f} ms)", values["infer_ms"][1])
+    values["motion"] = (f"{tier or '—'}" + (f"  {motion:.3f}" if motion is not None else ""), motion)
+    na = "unavailable"
+    values["cpu_temp"] = (_fmt(cpu_t, "°C", 0, na) if tel is not None else na, _num(cpu_t))
+    values["gpu_temp"] = (_fmt(gpu_t, "°C", 0, na) if tel is not None else na, _num(gpu_t))
+    rss = field(tel, "rss_mb")
+    cpu = field(tel, "cpu_percent")
+    values["rss"] = (_fmt(rss, "MB", 0), _num(rss))
+    values["cpu"] = (_fmt(cpu, "%", 0), _num(cpu))
+    return values
+
+
+class StatsPanel(QWidget):
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        lay = QVBoxLayout(self)
+        grid = QGridLayout()
+        grid.setColumnStretch(2, 1)
+        self.labels: dict[str, QLabel] = {}
+        self.sparks: dict[str, Sparkline] = {}
+        for r, (key, label, colour) in enumerate(ROWS):
+            grid.addWidget(QLabel(label), r, 0)
+            value = QLabel("—")
+            value.setMinimumWidth(110)
+            grid.addWidget(value, r, 1)
+            spark = Sparkline(colour=colour)
+            grid.addWidget(spark, r, 2)
+            self.labels[key] = value
+            self.sparks[key] = spark
+        lay.addLayout(grid)
+        self.extra = QLabel("")
+        self.extra.setWordWrap(True)
+        self.extra.setStyleSheet("color:#bbb;")
+        lay.addWidget(self.extra)
+        lay.addStretch(1)
+        self.updates = 0
+
+    def show_stats(self, stats, display_fps: float | None = None) -> None:
+        for key, (text, number) in stats_values(stats, display_fps).items():
+            self.labels[key].setText(text)
+            self.sparks[key].add(number)
+        drops = field(stats, "drops")
+        counts = field(stats, "tier_counts", "per_tier_counts")
+        thermal = field(stats, "thermal_state", "thermal")
+        parts = []
+        if counts:
+            parts.append("inferences by tier: " + ", ".join(f"{k} {v}" for k, v in dict(counts).items()))
+        if drops is not None:
+            parts.append(f"dropped: {drops if not isinstance(drops, dict) else ', '.join(f'{k} {v}' for k, v in drops.items())}")
+        if thermal:
+            parts.append(f"thermal: {thermal}")
+        self.extra.setText("\n".join(parts))
+        self.updates += 1
