@@ -13,6 +13,7 @@ from studio.core.errors import StudioError
 # Subcommand modules, in the order `studio --help` lists them. Each defines register(subparsers).
 COMMANDS = [
     "studio.cli.cmd_models",
+    "studio.cli.cmd_gui",
 ]
 
 
