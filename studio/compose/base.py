@@ -6,6 +6,8 @@ from typing import Protocol, runtime_checkable
 
 import numpy as np
 
+from studio.core.errors import StudioError
+
 
 @runtime_checkable
 class Background(Protocol):
@@ -18,3 +20,7 @@ class Background(Protocol):
     def render(self, frame_bgr: np.ndarray) -> np.ndarray | None: ...
 
     def close(self) -> None: ...
+
+
+class BackgroundError(StudioError):
+    """A background picture or video could not be read, or a colour could not be parsed."""

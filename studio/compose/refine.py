@@ -1,0 +1,201 @@
+"""Mask refinement: the model's small mask -> a frame-size alpha whose edges follow the picture.
+
+Edge-aware upsampling is the fast guided filter of He & Sun (2015, "Fast Guided Filter"): the linear coefficients
+(a, b) of q = a * I + b are solved on a downscaled grey guide, then upsampled bilinearly and applied to the full-size
+guide. Only the last step touches every frame pixel, so the cost is a few full-size passes whatever the radius.
+(cv2.ximgproc.guidedFilter would do it at full size, and it is not in opencv-python-headless anyway.)
+
+Temporal smoothing is an exponential moving average of the mask at the working (small) size, updated only when a new
+mask arrives; a reused mask is still re-guided with every new frame, so edges follow the subject between inferences.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import cv2
+import numpy as np
+
+from studio.config.settings import RefineSettings
+
+# Guided-filter parameters at the working resolution, tuned on the matting crops (shared data): over radius 1-4 and
+# eps 1e-5..1e-2, radius 1 at the mask's own resolution won at both 256 px and 64 px masks; eps 1e-4 rather than the
+# slightly better 1e-5 because webcam noise (~2 grey levels) would otherwise leak into the edge.
+DEFAULT_RADIUS = 1
+DEFAULT_EPS = 1e-4
+
+
+def working_size(frame_w: int, frame_h: int, mask_w: int, mask_h: int) -> tuple[int, int]:
+    """The size the filter solves at: the frame scaled down until one side matches the mask's resolution."""
+    s = max(1.0, min(frame_w / mask_w, frame_h / mask_h))
+    return max(1, round(frame_w / s)), max(1, round(frame_h / s))
+
+
+class MaskRefiner:
+    """Per-stream refinement with state (temporal smoothing) and buffers allocated once per frame / mask size.
+
+    Not thread-safe: one refiner per output thread. ``refine`` returns a buffer that the next call overwrites.
+    """
+
+    def __init__(self, settings: RefineSettings, *, radius: int = DEFAULT_RADIUS, eps: float = DEFAULT_EPS) -> None:
+        settings.validate()
+        self.settings = settings
+        self.radius = int(radius)
+        self.eps = float(eps)
+        self._frame_size: tuple[int, int] | None = None
+        self._work_size: tuple[int, int] | None = None
+        self._state: np.ndarray | None = None  # smoothed mask at working size
+        self._have_state = False
+
+    # -- settings and state ------------------------------------------------------------------------------------
+
+    def reset(self) -> None:
+        """Forget the temporal history (scene cut, source change)."""
+        self._have_state = False
+
+    def update_settings(self, settings: RefineSettings) -> None:
+        settings.validate()
+        if settings.smoothing == 0:
+            self._have_state = False
+        self.settings = settings
+
+    # -- buffers ------------------------------------------------------------------------------------------------
+
+    def _allocate_frame(self, w: int, h: int) -> None:
+        self._frame_size = (w, h)
+        self._grey = np.empty((h, w), np.uint8)
+        self._guide = np.empty((h, w), np.float32)
+        self._a_up = np.empty((h, w), np.float32)
+        self._b_up = np.empty((h, w), np.float32)
+        self._out = np.empty((h, w), np.float32)
+        self._feather_buf = np.empty((h, w), np.float32)
+        self._work_size = None  # working buffers depend on the frame size too
+
+    def _allocate_work(self, ww: int, wh: int) -> None:
+        old_state = self._state if self._have_state else None
+        self._work_size = (ww, wh)
+        shape = (wh, ww)
+        self._small_grey = np.empty(shape, np.uint8)
+        # Downscale the guide in two steps: INTER_AREA by a whole factor (fast, no aliasing), then bilinear by the
+        # rest (< 2x). A single INTER_AREA at a fractional ratio costs ~1 ms at 720p; this costs ~0.07 ms.
+        fw, fh = self._frame_size
+        k = int(min(fw / ww, fh / wh))
+        self._mid_grey = np.empty((fh // k, fw // k), np.uint8) if k >= 2 else None
+        self._i = np.empty(shape, np.float32)
+        self._p_new = np.empty(shape, np.float32)
+        self._mean_i = np.empty(shape, np.float32)
+        self._mean_p = np.empty(shape, np.float32)
+        self._mean_ip = np.empty(shape, np.float32)
+        self._mean_ii = np.empty(shape, np.float32)
+        self._tmp = np.empty(shape, np.float32)
+        self._a = np.empty(shape, np.float32)
+        self._b = np.empty(shape, np.float32)
+        self._state = np.empty(shape, np.float32)
+        if old_state is not None:
+            # The model input size changed (adaptive resolution): carry the history over instead of dropping it.
+            cv2.resize(old_state, (ww, wh), dst=self._state, interpolation=cv2.INTER_LINEAR)
+
+    # -- the work -----------------------------------------------------------------------------------------------
+
+    def refine(self, alpha_small: np.ndarray, frame_bgr: np.ndarray, *, new_mask: bool = True) -> np.ndarray:
+        """HxW float32 alpha in [0, 1] at the frame's size (a reused buffer).
+
+        ``new_mask`` False means ``alpha_small`` is the same mask as last time (inference has not delivered a new
+        one): the temporal average is not advanced, but the edges are re-guided by this frame.
+        """
+        h, w = frame_bgr.shape[:2]
+        if self._frame_size != (w, h):
+            self._allocate_frame(w, h)
+            self._have_state = False
+        mh, mw = alpha_small.shape[:2]
+        ws = working_size(w, h, mw, mh)
+        if self._work_size != ws:
+            self._allocate_work(*ws)
+        ww, wh = ws
+        st = self.settings
+
+        if new_mask or not self._have_state:
+            src = alpha_small if alpha_small.dtype == np.float32 else alpha_small.astype(np.float32)
+            if (mw, mh) == ws:
+                np.copyto(self._p_new, src)
+            else:
+                cv2.resize(src, ws, dst=self._p_new, interpolation=cv2.INTER_LINEAR)
+            if self._have_state and st.smoothing > 0:
+                # state = smoothing * state + (1 - smoothing) * new
+                cv2.addWeighted(self._state, st.smoothing, self._p_new, 1.0 - st.smoothing, 0.0, dst=self._state)
+            else:
+                np.copyto(self._state, self._p_new)
+                self._have_state = True
+
+        if frame_bgr.ndim == 2:
+            np.copyto(self._grey, frame_bgr)
+        else:
+            cv2.cvtColor(frame_bgr, cv2.COLOR_BGR2GRAY, dst=self._grey)
+
+        out = self._out
+        if st.guided:
+            self._guided(ws)
+            cv2.resize(self._a, (w, h), dst=self._a_up, interpolation=cv2.INTER_LINEAR)
+            cv2.resize(self._b, (w, h), dst=self._b_up, interpolation=cv2.INTER_LINEAR)
+            # q = a * I + b, with I = grey / 255 folded into a (see _guided), computed in float32.
+            np.copyto(self._guide, self._grey, casting="unsafe")
+            cv2.multiply(self._a_up, self._guide, dst=out)
+            cv2.add(out, self._b_up, dst=out)
+        elif (ww, wh) == (w, h):
+            np.copyto(out, self._state)
+        else:
+            cv2.resize(self._state, (w, h), dst=out, interpolation=cv2.INTER_LINEAR)
+
+        if st.threshold > 0:
+            cv2.threshold(out, st.threshold, 1.0, cv2.THRESH_BINARY, dst=out)
+        if st.feather > 0:
+            # Feather after the threshold, so a hard cut gets a soft, controlled edge of about `feather` pixels.
+            k = 2 * st.feather + 1
+            cv2.GaussianBlur(out, (k, k), 0, dst=self._feather_buf)
+            out, self._feather_buf = self._feather_buf, out
+            self._out = out
+        np.clip(out, 0.0, 1.0, out=out)
+        return out
+
+    def _guided(self, ws: tuple[int, int]) -> None:
+        """Solve a, b at the working size from the small guide and the smoothed mask (into self._a, self._b)."""
+        src = self._grey
+        if self._mid_grey is not None:
+            mh, mw = self._mid_grey.shape
+            cv2.resize(src, (mw, mh), dst=self._mid_grey, interpolation=cv2.INTER_AREA)
+            src = self._mid_grey
+        if src.shape[::-1] == ws:
+            np.copyto(self._small_grey, src)
+        else:
+            cv2.resize(src, ws, dst=self._small_grey, interpolation=cv2.INTER_LINEAR)
+        i, p = self._i, self._state
+        np.multiply(self._small_grey, np.float32(1.0 / 255.0), out=i, casting="unsafe")
+        k = (2 * self.radius + 1, 2 * self.radius + 1)
+        border = cv2.BORDER_REFLECT
+        cv2.boxFilter(i, -1, k, dst=self._mean_i, borderType=border)
+        cv2.boxFilter(p, -1, k, dst=self._mean_p, borderType=border)
+        cv2.multiply(i, p, dst=self._tmp)
+        cv2.boxFilter(self._tmp, -1, k, dst=self._mean_ip, borderType=border)
+        cv2.multiply(i, i, dst=self._tmp)
+        cv2.boxFilter(self._tmp, -1, k, dst=self._mean_ii, borderType=border)
+        # cov_ip -> mean_ip, var_i -> mean_ii (in place, no new arrays)
+        cv2.multiply(self._mean_i, self._mean_p, dst=self._tmp)
+        cv2.subtract(self._mean_ip, self._tmp, dst=self._mean_ip)
+        cv2.multiply(self._mean_i, self._mean_i, dst=self._tmp)
+        cv2.subtract(self._mean_ii, self._tmp, dst=self._mean_ii)
+        cv2.add(self._mean_ii, self.eps, dst=self._mean_ii)
+        cv2.divide(self._mean_ip, self._mean_ii, dst=self._a)
+        # b = mean_p - a * mean_i
+        cv2.multiply(self._a, self._mean_i, dst=self._tmp)
+        cv2.subtract(self._mean_p, self._tmp, dst=self._b)
+        cv2.boxFilter(self._a, -1, k, dst=self._tmp, borderType=border)
+        # fold the guide's 1/255 into a, so the full-size step multiplies the raw grey values
+        cv2.multiply(self._tmp, 1.0 / 255.0, dst=self._a)
+        cv2.boxFilter(self._b, -1, k, dst=self._tmp, borderType=border)
+        self._b, self._tmp = self._tmp, self._b
+
+
+def refine_still(alpha_small: np.ndarray, image_bgr: np.ndarray, settings: RefineSettings | None = None) -> np.ndarray:
+    """One image, no temporal state: a new HxW float32 alpha at the image's size."""
+    settings = dataclasses.replace(settings or RefineSettings(), smoothing=0.0)
+    return MaskRefiner(settings).refine(alpha_small, image_bgr, new_mask=True).copy()
