@@ -1,0 +1,404 @@
+"""InferenceSupervisor: keeps one InferenceWorker serving masks, whatever the backend does.
+
+- A watchdog thread checks the worker every ``TICK_S``: an inference that raised, or one running longer than
+  ``timeout_s`` (default 5 s), gets a soft restart: the worker is abandoned (a hung thread cannot be killed; it is
+  made unable to publish and ends when its call returns) and a fresh worker with a fresh backend takes over. The last
+  three gated frames are resubmitted to it, so a mask follows the restart quickly.
+- ``restarts_before_fallback`` failures in a row on one (backend, device) move down the fallback chain
+  (``studio.inference.registry.fallback_chain``); a backend that cannot even load moves down at once. When the chain is
+  exhausted an error event says so, and the whole chain is retried after ``retry_s``.
+- A model or backend change builds the new worker first (inactive, its backend loading on its own thread) while the
+  old one keeps serving, then swaps them in one step.
+- Output never waits for any of this: it peeks at ``masks`` and keeps the last good mask meanwhile.
+
+Events go to ``on_event(kind, message, hint)`` with kinds "backend-restart", "backend-fallback", "model-loaded",
+"error", "warning"; it is called on the watchdog thread.
+"""
+
+from __future__ import annotations
+
+import collections
+import dataclasses
+import logging
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Callable
+
+from studio.config.settings import InferenceSettings
+from studio.core.frame import Mask
+from studio.core.mailbox import LatestSlot
+from studio.core.stats import LatencyWindow, RateMeter
+from studio.core.worker import Worker, WorkerState
+from studio.inference.base import Backend
+from studio.inference.segmenter import Segmenter
+from studio.inference.worker import InferenceJob, InferenceResult, InferenceWorker
+from studio.models.spec import ModelSpec
+
+log = logging.getLogger(__name__)
+
+BackendFactory = Callable[[ModelSpec, str, str], Backend]  # (spec, backend name, device) -> a loaded backend
+EventFn = Callable[[str, str, str], None]
+
+
+def default_backend_factory(spec: ModelSpec, backend: str, device: str) -> Backend:
+    """The product path: the verified model file on the runtime the registry picks for (backend, device)."""
+    from studio.inference.registry import create_backend
+    from studio.models.registry import default_registry
+
+    _, path = default_registry().resolve(spec.name)
+    made, _report = create_backend(backend, spec, path, device)
+    return made
+
+
+def default_chain(backend: str, device: str) -> list[tuple[str, str]]:
+    from studio.inference.registry import fallback_chain
+
+    return list(fallback_chain(backend, device)) or [(backend, device)]
+
+
+@dataclass(frozen=True, slots=True)
+class InferenceStatus:
+    """A snapshot for stats: what runs, how fast, how often, and how it has been going."""
+
+    model: str
+    requested: str  # "backend/device" as asked for
+    backend: str  # label of what actually runs ("" while loading)
+    loading: bool
+    input_size: tuple[int, int] | None
+    infer_ms_p50: float
+    total_ms_p50: float  # pre + infer + post
+    inference_fps: float
+    inferences: int
+    per_tier: dict[str, int] = field(default_factory=dict)
+    restarts: int = 0
+    fallbacks: int = 0
+    failed: bool = False  # the whole chain failed; waiting to retry
+
+
+@dataclass
+class _Plan:
+    """Where a worker sits: which model, and its position on the fallback chain."""
+
+    settings: InferenceSettings
+    spec: ModelSpec
+    chain: list[tuple[str, str]]
+    pos: int = 0
+    failures: int = 0
+
+    @property
+    def backend(self) -> tuple[str, str]:
+        return self.chain[self.pos]
+
+    def label(self) -> str:
+        b, d = self.backend
+        return f"{b}/{d}"
+
+
+class Watchdog(Worker):
+    """Calls ``check`` every ``tick`` seconds on its own thread."""
+
+    def __init__(self, check: Callable[[float], None], tick: float) -> None:
+        super().__init__("watchdog")
+        self._check = check
+        self._tick = tick
+
+    def _run_once(self) -> bool:
+        if self._stop.wait(self._tick):
+            return False
+        self._check(time.perf_counter())
+        return True
+
+
+class InferenceSupervisor:
+    TICK_S = 0.05
+
+    def __init__(self, settings: InferenceSettings, *, factory: BackendFactory | None = None,
+                 spec_for: Callable[[str], ModelSpec] | None = None,
+                 chain: Callable[[str, str], list[tuple[str, str]]] | None = None,
+                 on_event: EventFn | None = None, restarts_before_fallback: int = 2, retry_s: float = 30.0,
+                 setup_timeout_s: float = 120.0) -> None:
+        self._factory = factory or default_backend_factory
+        self._spec_for = spec_for or _registry_spec
+        self._chain_for = chain or default_chain
+        self._on_event = on_event or (lambda kind, msg, hint: None)
+        self.restarts_before_fallback = max(1, restarts_before_fallback)
+        self.retry_s = retry_s
+        self.setup_timeout_s = setup_timeout_s
+        self.jobs: LatestSlot[InferenceJob] = LatestSlot()
+        self.masks: LatestSlot[Mask] = LatestSlot()
+        self._lock = threading.RLock()
+        self._recent: collections.deque[InferenceJob] = collections.deque(maxlen=3)
+        self._plan = self._make_plan(settings)  # raises ModelError for an unknown model, on the caller's thread
+        self._current: InferenceWorker | None = None
+        self._current_started = 0.0
+        self._candidate: tuple[InferenceWorker, _Plan, float] | None = None
+        self._retired: list[InferenceWorker] = []  # stopped or abandoned, maybe still inside a call
+        self._retry_at: float | None = None
+        self._max_area: int | None = None
+        self._watchdog: Watchdog | None = None
+        self._stopped = False
+        self._announced: set[int] = set()
+        # stats
+        self._infer = LatencyWindow(240)
+        self._total = LatencyWindow(240)
+        self._rate = RateMeter(2.0)
+        self._per_tier: collections.Counter[str] = collections.Counter()
+        self._inferences = 0
+        self._input_size: tuple[int, int] | None = None
+        self.restarts = 0
+        self.fallbacks = 0
+
+    # -- plans and workers -------------------------------------------------------------------------------------
+    def _make_plan(self, settings: InferenceSettings) -> _Plan:
+        spec = self._spec_for(settings.model)
+        chain = self._chain_for(settings.backend, settings.device) or [(settings.backend, settings.device)]
+        return _Plan(dataclasses.replace(settings), spec, list(chain))
+
+    def _spawn(self, plan: _Plan, *, active: bool, backlog=()) -> InferenceWorker:
+        spec, (backend, device), area = plan.spec, plan.backend, plan.settings.target_area
+        factory = self._factory
+
+        def build() -> Segmenter:
+            return Segmenter(spec, factory(spec, backend, device), target_area=area)
+
+        holder: list[InferenceWorker] = []
+        worker = InferenceWorker(build, self.jobs, self.masks, active=active, backlog=backlog,
+                                 on_result=lambda result: self._on_result(holder[0], result), label=plan.label())
+        holder.append(worker)
+        worker.max_area = self._max_area
+        worker.start()
+        return worker
+
+    def _on_result(self, worker: InferenceWorker, result: InferenceResult) -> None:
+        seg = result.segmentation
+        with self._lock:
+            if worker is self._current:
+                self._plan.failures = 0  # "failures in a row": a good inference ends the row
+            self._infer.add(seg.infer_seconds)
+            self._total.add(seg.total_seconds)
+            self._rate.tick()
+            self._per_tier[result.job.tier] += 1
+            self._inferences += 1
+            self._input_size = seg.input_size
+
+    # -- public API --------------------------------------------------------------------------------------------
+    def start(self) -> None:
+        with self._lock:
+            if self._watchdog is not None:
+                raise RuntimeError("inference supervisor already started")
+            self._current = self._spawn(self._plan, active=True)
+            self._current_started = time.perf_counter()
+            self._watchdog = Watchdog(self.check, self.TICK_S)
+            self._watchdog.start()
+
+    def submit(self, job: InferenceJob) -> None:
+        """Offer a gated frame (latest wins); never blocks."""
+        with self._lock:
+            self._recent.append(job)
+        self.jobs.put(job)
+
+    def set_max_area(self, area: int | None) -> None:
+        with self._lock:
+            self._max_area = area
+            for w in (self._current, self._candidate[0] if self._candidate else None):
+                if w is not None:
+                    w.max_area = area
+
+    def set_timeout(self, seconds: float) -> None:
+        with self._lock:
+            self._plan.settings.timeout_s = seconds
+
+    def apply(self, settings: InferenceSettings) -> bool:
+        """Take new inference settings; True when a swap was started (model, backend, device or target area)."""
+        with self._lock:
+            cur = self._candidate[1].settings if self._candidate else self._plan.settings
+            self._plan.settings.timeout_s = settings.timeout_s
+            if (settings.model, settings.backend, settings.device, settings.target_area) == \
+                    (cur.model, cur.backend, cur.device, cur.target_area):
+                return False
+            plan = self._make_plan(settings)
+            if self._candidate is not None:
+                self._retire(self._candidate[0], abandon=True)
+            if self._watchdog is None:  # not started: just replace the plan
+                self._plan = plan
+                return True
+            self._candidate = (self._spawn(plan, active=False), plan, time.perf_counter())
+            return True
+
+    def status(self) -> InferenceStatus:
+        with self._lock:
+            cur = self._current
+            loading = cur is None or not cur.ready.is_set() or self._candidate is not None
+            return InferenceStatus(
+                model=self._plan.spec.name, requested=self._plan.label(),
+                backend=cur.backend_label if cur is not None else "", loading=loading,
+                input_size=self._input_size, infer_ms_p50=self._infer.percentiles((50,))[50],
+                total_ms_p50=self._total.percentiles((50,))[50], inference_fps=self._rate.rate(),
+                inferences=self._inferences, per_tier=dict(self._per_tier), restarts=self.restarts,
+                fallbacks=self.fallbacks, failed=self._retry_at is not None)
+
+    def stop(self) -> None:
+        with self._lock:
+            self._stopped = True
+            if self._watchdog is not None:
+                self._watchdog.stop()
+            for w in (self._current, self._candidate[0] if self._candidate else None):
+                if w is not None:
+                    w.stop()
+        self.jobs.close()
+
+    def join(self, timeout: float = 5.0) -> bool:
+        deadline = time.monotonic() + timeout
+        with self._lock:
+            workers = [self._watchdog, self._current, self._candidate[0] if self._candidate else None,
+                       *self._retired]
+        ok = True
+        for w in workers:
+            if w is not None and not w.join(max(0.0, deadline - time.monotonic())):
+                log.warning("%s did not end within %.1f s (a backend call that does not return?)", w.name, timeout)
+                ok = False
+        return ok
+
+    def close(self, timeout: float = 5.0) -> bool:
+        self.stop()
+        return self.join(timeout)
+
+    @property
+    def workers(self) -> list[InferenceWorker]:
+        """Every inference worker this supervisor made that may still be alive (for tests and diagnostics)."""
+        with self._lock:
+            ws = [self._current, self._candidate[0] if self._candidate else None, *self._retired]
+        return [w for w in ws if w is not None]
+
+    # -- the watchdog ------------------------------------------------------------------------------------------
+    def _retire(self, worker: InferenceWorker, *, abandon: bool) -> None:
+        if abandon:
+            worker.abandon()
+        else:
+            worker.stop()
+        self._retired.append(worker)
+        self._retired = [w for w in self._retired if w.alive or w is worker]
+
+    def _emit(self, kind: str, message: str, hint: str = "") -> None:
+        log.log(logging.WARNING if kind in ("error", "warning", "backend-restart", "backend-fallback")
+                else logging.INFO, "%s: %s", kind, message)
+        try:
+            self._on_event(kind, message, hint)
+        except Exception:  # noqa: BLE001 - a subscriber's bug must not stop the watchdog
+            log.exception("event callback failed")
+
+    def check(self, now: float) -> None:
+        """One watchdog pass; public so tests can drive it, but normally called by the watchdog thread."""
+        with self._lock:
+            if self._stopped:
+                return
+            self._check_candidate(now)
+            self._check_current(now)
+
+    def _problem(self, worker: InferenceWorker, started: float, now: float) -> tuple[str, bool] | None:
+        """(what went wrong, whether the backend never loaded) or None when the worker is healthy."""
+        timeout = self._plan.settings.timeout_s
+        if worker.state is WorkerState.FAILED:
+            err = worker.error
+            loaded = worker.segmenter is not None or worker.backend_label != ""
+            what = f"{type(err).__name__}: {err}" if err is not None else "failed"
+            return what, not loaded
+        if not worker.ready.is_set():
+            if now - started > self.setup_timeout_s:
+                return f"loading took longer than {self.setup_timeout_s:.0f} s", True
+            return None
+        busy = worker.busy_since
+        if busy is not None and now - busy > timeout:
+            return f"an inference has run for {now - busy:.1f} s (timeout {timeout:.1f} s)", False
+        if worker.state is WorkerState.RUNNING and now - worker.last_heartbeat > timeout + 1.0:
+            return f"no heartbeat for {now - worker.last_heartbeat:.1f} s", False
+        if worker.state in (WorkerState.STOPPED,) and not worker.stopping:
+            return "the worker ended on its own", False
+        return None
+
+    def _check_current(self, now: float) -> None:
+        cur = self._current
+        if cur is None:
+            if self._retry_at is not None and now >= self._retry_at:
+                self._retry_at = None
+                self._plan.pos, self._plan.failures = 0, 0
+                self._emit("info", f"retrying inference on {self._plan.label()}")
+                self._restart(now, backlog=list(self._recent))
+            return
+        if cur.ready.is_set() and cur.segmenter is not None and id(cur) not in self._announced:
+            self._announced.add(id(cur))
+            self._emit("model-loaded", f"{self._plan.spec.name} on {cur.backend_label}")
+        problem = self._problem(cur, self._current_started, now)
+        if problem is None:
+            return
+        what, never_loaded = problem
+        self._retire(cur, abandon=True)
+        self._current = None
+        plan = self._plan
+        plan.failures = self.restarts_before_fallback if never_loaded else plan.failures + 1
+        if plan.failures >= self.restarts_before_fallback:
+            if plan.pos + 1 < len(plan.chain):
+                failed = plan.label()
+                plan.pos += 1
+                plan.failures = 0
+                self.fallbacks += 1
+                self._emit("backend-fallback", f"{plan.spec.name} on {failed} failed ({what}); falling back to "
+                           f"{plan.label()}", "quality or speed may change; see the log for the first error")
+            else:
+                self._retry_at = now + self.retry_s
+                self._emit("error", f"inference failed on every backend for {plan.spec.name} ({what})",
+                           f"the picture keeps the last mask; retrying in {self.retry_s:.0f} s. Check the model file "
+                           "and the runtimes (`studio models verify`)")
+                return
+        else:
+            self.restarts += 1
+            self._emit("backend-restart", f"{plan.spec.name} on {plan.label()}: {what}; restarting the backend")
+        self._restart(now, backlog=list(self._recent))
+
+    def _restart(self, now: float, backlog) -> None:
+        self.jobs.clear()  # the backlog holds these frames already; a duplicate would run twice
+        self._current = self._spawn(self._plan, active=True, backlog=backlog)
+        self._current_started = now
+
+    def _check_candidate(self, now: float) -> None:
+        if self._candidate is None:
+            return
+        worker, plan, started = self._candidate
+        problem = self._problem(worker, started, now)
+        if problem is None:
+            if not worker.ready.is_set() or worker.segmenter is None:
+                return
+            # Loaded: swap in one step. The old worker may be mid-inference; abandoning it keeps its mask out.
+            old = self._current
+            if old is not None:
+                self._retire(old, abandon=True)
+            self._candidate = None
+            self._plan = plan
+            self._current, self._current_started = worker, started
+            worker.activate()
+            if self._recent:  # the newest frame again, so the new model's first mask comes at once
+                self.jobs.put(self._recent[-1])
+            return
+        what, _ = problem
+        self._retire(worker, abandon=True)
+        if plan.pos + 1 < len(plan.chain):
+            failed = plan.label()
+            plan.pos += 1
+            self.fallbacks += 1
+            self._emit("backend-fallback", f"{plan.spec.name} could not start on {failed} ({what}); trying "
+                       f"{plan.label()}")
+            self._candidate = (self._spawn(plan, active=False), plan, now)
+        else:
+            self._candidate = None
+            self._emit("error", f"could not switch to {plan.spec.name} ({what})",
+                       "the previous model keeps running; check the model and backend choice")
+
+
+def _registry_spec(name: str) -> ModelSpec:
+    from studio.models.registry import default_registry
+
+    return default_registry().get(name)
+
+
+__all__ = ["BackendFactory", "InferenceStatus", "InferenceSupervisor", "Watchdog"]
