@@ -34,7 +34,9 @@ class CutoutRequest:
 @dataclass
 class CutoutResult:
     request: CutoutRequest
-    rgba: np.ndarray | None  # HxWx4 uint8, straight (not premultiplied) alpha
+    rgba: np.ndarray | None  # HxWx4 uint8, straight (not premultiplied) alpha, for display
+    image_bgr: np.ndarray | None  # after preprocessing: what is saved
+    alpha: np.ndarray | None  # HxW float32 at the image's size
     error: BaseException | None
     seconds: float
     backend_label: str = ""
@@ -46,21 +48,38 @@ def make_segmenter(model: str, backend: str, device: str, backend_factory: Calla
     from studio.inference.segmenter import Segmenter
     from studio.models import default_registry
 
-    spec, path = default_registry().resolve(model)
-    if backend_factory is not None:
-        be = backend_factory(spec, backend, device)
-    else:
-        from studio.inference.registry import create_backend
-
-        be = create_backend(spec, path, backend, device)
+    spec, _path = default_registry().resolve(model)
+    if backend_factory is None:
+        from studio.inference.watchdog import default_backend_factory as backend_factory
+    be = backend_factory(spec, backend, device)
     return Segmenter(spec, be)
 
 
-def cutout_rgba(segmenter, image_bgr: np.ndarray, *, flicker: bool = False, white_balance: bool = False) -> np.ndarray:
-    """Preprocess (optional), segment, refine to full size and return straight RGBA."""
-    from studio.stills import cutout as stills_cutout
+def preprocess(image_bgr: np.ndarray, *, flicker: bool, white_balance: bool) -> np.ndarray:
+    """The kiosk's optional fixes for shop lighting (banding from mains-powered lights, colour casts)."""
+    if not (flicker or white_balance):
+        return image_bgr
+    from studio.stills import preprocess as pre
 
-    return stills_cutout(segmenter, image_bgr, flicker=flicker, white_balance=white_balance)
+    out = image_bgr
+    if flicker:
+        out, _estimate = pre.remove_flicker(out)
+    if white_balance:
+        out = pre.white_balance(out)
+    return out
+
+
+def cutout(segmenter, image_bgr: np.ndarray, *, flicker: bool = False,
+           white_balance: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Preprocess (optional), segment, refine the mask to full size with the image as guide.
+    Returns (the preprocessed BGR image, HxW float32 alpha, straight RGBA for display)."""
+    from studio.compose.blend import to_rgba
+    from studio.compose.refine import refine_still
+
+    image = preprocess(image_bgr, flicker=flicker, white_balance=white_balance)
+    seg = segmenter.segment(image)
+    alpha = refine_still(seg.alpha, image)
+    return image, alpha, to_rgba(image, alpha)
 
 
 class CutoutWorker(Worker):
@@ -90,14 +109,15 @@ class CutoutWorker(Worker):
         if req is None:
             return not self._requests.closed
         t0 = time.perf_counter()
-        rgba, error, label = None, None, ""
+        image, alpha, rgba, error, label = None, None, None, None, ""
         try:
             key = (req.model, req.backend, req.device)
             if self._segmenter is None or key != self._key:
                 self._close_segmenter()
                 self._segmenter = make_segmenter(req.model, req.backend, req.device, self._backend_factory)
                 self._key = key
-            rgba = cutout_rgba(self._segmenter, req.image_bgr, flicker=req.flicker, white_balance=req.white_balance)
+            image, alpha, rgba = cutout(self._segmenter, req.image_bgr, flicker=req.flicker,
+                                        white_balance=req.white_balance)
             info = getattr(self._segmenter.backend, "info", None)
             label = info.label() if info is not None else ""
         except Exception as exc:  # noqa: BLE001 - handed to the GUI as a banner; the shot stays for retry
@@ -105,7 +125,7 @@ class CutoutWorker(Worker):
             error = exc
         self.done_count += 1
         self.busy.clear()
-        self._on_done(CutoutResult(req, rgba, error, time.perf_counter() - t0, label))
+        self._on_done(CutoutResult(req, rgba, image, alpha, error, time.perf_counter() - t0, label))
         return True
 
     def _close_segmenter(self) -> None:

@@ -327,7 +327,7 @@ class KioskWindow(QWidget):
             self.status.setText("cutout failed")
             self._set_mode("live")
             return
-        self.shot = Shot(result.rgba, result.request.image_bgr, self.sku.text())
+        self.shot = Shot(result.image_bgr, result.alpha, result.rgba, self.sku.text())
         self.status.setText(f"cut out in {result.seconds:.2f} s")
         self.save_btn.setEnabled(True)
         self._paint_review()

@@ -11,11 +11,10 @@ import time
 from pathlib import Path
 from typing import Callable
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import QDockWidget, QMainWindow, QScrollArea, QTabWidget, QVBoxLayout, QWidget
 
 from studio.config import Settings
-from studio.core.atomic import atomic_path
 from studio.core.errors import StudioError
 from studio.ui.banner import BannerArea
 from studio.ui.bridge import PipelineBridge
@@ -63,6 +62,12 @@ def _scroll(w: QWidget) -> QScrollArea:
     return area
 
 
+class _Relay(QObject):
+    """Results that finish on pipeline-side threads, carried to the GUI thread (queued)."""
+
+    snapshot_done = Signal(object)
+
+
 class MainWindow(QMainWindow):
     closed = Signal()
 
@@ -76,7 +81,9 @@ class MainWindow(QMainWindow):
         self._pipeline_factory = pipeline_factory or default_pipeline_factory
         self.pipeline = None
         self.recorder = None
-        self.snapshot_dir: Path | None = None
+        self.snapshot_sink = None
+        self.relay = _Relay(self)
+        self.relay.snapshot_done.connect(self._snapshot_done)
         self._closed = False
 
         central = QWidget()
@@ -142,6 +149,10 @@ class MainWindow(QMainWindow):
                                       "info", key="demo", timeout_ms=8000)
         self.pipeline = self._pipeline_factory(settings, source, self.backend_factory)
         self.bridge.attach(self.pipeline)
+        from studio.output import SnapshotSink
+
+        self.snapshot_sink = SnapshotSink(settings.output.snapshot_dir or None)
+        self.pipeline.add_sink(self.snapshot_sink)
         self.pipeline.start()
 
     def _settings_changed(self, settings: Settings, section: str) -> None:
@@ -183,37 +194,28 @@ class MainWindow(QMainWindow):
                                      str(field(stats, "source_state", default="") or ""))
 
     # -- output actions --------------------------------------------------------------------------------------
-    def _default_dir(self, setting: str, sub: str) -> Path:
-        if setting:
-            return Path(setting)
+    @staticmethod
+    def _videos_dir() -> Path:
         import platformdirs
 
-        return Path(platformdirs.user_pictures_dir() if sub == "snapshots" else platformdirs.user_videos_dir()) / \
-            "studio"
+        return Path(platformdirs.user_videos_dir()) / "studio"
 
-    def snapshot(self) -> Path | None:
-        """Save the picture on screen (the composite, RGBA when transparent) as a PNG, atomically."""
-        item = self.bridge.latest
-        if item is None:
-            self.banners.show_message("no picture yet to save", "wait for the preview to show a frame", "warning")
+    def snapshot(self):
+        """Save the next composited frame (RGBA PNG when transparent) through the pipeline's SnapshotSink; the
+        result comes back as a line under the button, or a banner. Returns the Future (None without a pipeline)."""
+        if self.pipeline is None or self.snapshot_sink is None:
             return None
-        folder = self.snapshot_dir or self._default_dir(self.controller.settings.output.snapshot_dir, "snapshots")
-        dest = folder / time.strftime("studio-%Y%m%d-%H%M%S.png")
-        n = 1
-        while dest.exists():
-            dest = folder / time.strftime(f"studio-%Y%m%d-%H%M%S-{n}.png")
-            n += 1
-        image = item.image.copy()
-        try:
-            with atomic_path(dest) as tmp:
-                if not image.save(str(tmp), "PNG"):
-                    raise OSError(f"could not encode {dest.name}")
-        except OSError as exc:
-            self.banners.show_message(f"snapshot not saved: {exc}", "choose a writable snapshot folder", "error",
-                                      key="snapshot")
-            return None
-        self.output_panel.last_saved.setText(f"saved {dest}")
-        return dest
+        fut = self.snapshot_sink.request()
+        fut.add_done_callback(self.relay.snapshot_done.emit)  # runs on the writer thread: hand over to the GUI
+        return fut
+
+    def _snapshot_done(self, fut) -> None:
+        exc = fut.exception()
+        if exc is not None:
+            self.banners.show_error(exc, key="snapshot")
+        else:
+            self.banners.clear("snapshot")
+            self.output_panel.last_saved.setText(f"saved {fut.result()}")
 
     def _record(self, on: bool) -> None:
         if self.pipeline is None:
@@ -229,7 +231,7 @@ class MainWindow(QMainWindow):
 
         path = self.controller.settings.output.record
         if not path:
-            folder = self._default_dir("", "videos")
+            folder = self._videos_dir()
             path = str(folder / time.strftime("studio-%Y%m%d-%H%M%S.mp4"))
         try:
             self.recorder = RecorderSink(path)

@@ -7,7 +7,6 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import cv2
 import numpy as np
 
 from studio.core.atomic import write_bytes_atomic
@@ -26,8 +25,9 @@ class ShotSaveError(StudioError):
 
 @dataclass
 class Shot:
-    rgba: np.ndarray  # straight alpha, RGBA uint8
-    original_bgr: np.ndarray
+    image_bgr: np.ndarray  # the picture the cutout was made from (after preprocessing)
+    alpha: np.ndarray  # HxW float32 [0, 1] at the picture's size
+    rgba: np.ndarray  # straight-alpha RGBA uint8, for display
     sku: str
     taken_at: float = field(default_factory=time.time)
     saved_to: Path | None = None
@@ -60,24 +60,21 @@ def over_colour(rgba: np.ndarray, colour_rgb: tuple[int, int, int]) -> np.ndarra
     return np.clip(out + 0.5, 0, 255).astype(np.uint8)
 
 
-def encode(rgba: np.ndarray, fmt: str) -> bytes:
-    if fmt == "jpg":
-        rgb = over_colour(rgba, (255, 255, 255))
-        ok, data = cv2.imencode(".jpg", cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, 95])
-    elif fmt == "webp":
-        ok, data = cv2.imencode(".webp", cv2.cvtColor(rgba, cv2.COLOR_RGBA2BGRA), [cv2.IMWRITE_WEBP_QUALITY, 95])
-    elif fmt == "png":
-        ok, data = cv2.imencode(".png", cv2.cvtColor(rgba, cv2.COLOR_RGBA2BGRA))
-    else:
+def encode(shot: Shot, fmt: str) -> bytes:
+    """Transparent PNG or WebP; JPG over white (studio.stills does the encoding, as `studio process` does)."""
+    from studio.stills.imageio import ImageWriteError, encode_cutout
+
+    if fmt not in PRESETS:
         raise ShotSaveError(f"unknown format {fmt!r}", hint=f"use one of {', '.join(PRESETS)}")
-    if not ok:
-        raise ShotSaveError(f"could not encode the shot as {fmt}")
-    return data.tobytes()
+    try:
+        return encode_cutout(shot.image_bgr, shot.alpha, fmt)
+    except ImageWriteError as exc:
+        raise ShotSaveError(exc.message, hint=exc.hint) from None
 
 
 def save_shot(shot: Shot, folder: Path, fmt: str) -> Path:
     """Write the shot atomically; raises ShotSaveError (with a hint) and leaves nothing behind on failure."""
-    data = encode(shot.rgba, fmt)
+    data = encode(shot, fmt)
     try:
         dest = target_path(folder, shot.sku, fmt, shot.taken_at)
         write_bytes_atomic(dest, data)

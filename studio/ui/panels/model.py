@@ -39,15 +39,16 @@ def model_entries() -> list[tuple[str, str, bool, str]]:
     return out
 
 
-def backend_names() -> list[str]:
+def backend_entries() -> list[tuple[str, str]]:
+    """(name, label) for every runtime this box can use, with its devices."""
     try:
         from studio.inference.registry import available_backends
 
-        names = available_backends()
+        found = available_backends()
     except Exception as exc:  # noqa: BLE001 - listed as "auto" only; the pipeline reports the real problem
         log.warning("backend discovery failed: %s", exc)
         return []
-    return [getattr(b, "name", b) if not isinstance(b, str) else b for b in names]
+    return [(name, f"{name} ({', '.join(devices)})") for name, devices in found.items() if devices]
 
 
 def _slider(lo: int, hi: int) -> QSlider:
@@ -79,8 +80,8 @@ class ModelPanel(QWidget):
         form.addRow("Model", self.model)
         self.backend = QComboBox()
         self.backend.addItem("auto (fastest on this box)", "auto")
-        for name in backend_names():
-            self.backend.addItem(name, name)
+        for name, label in backend_entries():
+            self.backend.addItem(label, name)
         if self.backend.findData(s.inference.backend) < 0:
             self.backend.addItem(s.inference.backend, s.inference.backend)
         self.backend.setCurrentIndex(self.backend.findData(s.inference.backend))

@@ -1,0 +1,108 @@
+"""The UI's plain logic: file names and formats for kiosk shots, stats formatting, event levels, --source parsing."""
+
+from __future__ import annotations
+
+import types
+
+import cv2
+import numpy as np
+import pytest
+
+from studio.config import Settings
+from studio.ui.app import source_settings_for
+from studio.ui.main_window import event_level
+from studio.ui.panels.stats import stats_values
+from studio.ui.shots import Shot, ShotSaveError, encode, over_colour, safe_stem, save_shot, target_path
+
+
+def test_safe_stem_keeps_what_a_file_name_can_hold():
+    assert safe_stem("  MUG 0042 / blue ") == "MUG-0042--blue"
+    assert safe_stem("../../etc/passwd") == "etcpasswd"
+    assert safe_stem("???") == "shot"
+
+
+def test_target_path_never_overwrites(tmp_path):
+    first = target_path(tmp_path, "sku1", "png")
+    assert first.name == "sku1.png"
+    first.write_bytes(b"x")
+    second = target_path(tmp_path, "sku1", "png")
+    assert second.name == "sku1-2.png"
+    assert target_path(tmp_path, "", "jpg").name.startswith("shot-")
+
+
+def _shot(sku: str = "A1") -> Shot:
+    from studio.compose.blend import to_rgba
+
+    image = np.zeros((40, 60, 3), np.uint8)
+    image[:] = (10, 30, 200)  # BGR
+    alpha = np.zeros((40, 60), np.float32)
+    alpha[10:30, 20:40] = 1.0
+    return Shot(image, alpha, to_rgba(image, alpha), sku)
+
+
+@pytest.mark.parametrize("fmt, channels", [("png", 4), ("webp", 4), ("jpg", 3)])
+def test_encode_presets(fmt, channels):
+    data = encode(_shot(), fmt)
+    img = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED)
+    assert img.shape[2] == channels
+    if fmt == "jpg":  # transparent parts become white
+        assert img[0, 0].min() > 240
+    else:
+        assert img[0, 0, 3] == 0 and img[20, 30, 3] == 255
+
+
+def test_over_colour_blends_by_alpha():
+    rgba = np.array([[[100, 100, 100, 128]]], np.uint8)
+    assert over_colour(rgba, (255, 255, 255))[0, 0, 0] == pytest.approx(177, abs=1)
+
+
+def test_save_shot_failure_is_a_clear_error_and_leaves_nothing(tmp_path):
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the folder should be")
+    shot = _shot("A1")
+    with pytest.raises(ShotSaveError) as exc:
+        save_shot(shot, blocker / "shots", "png")
+    with pytest.raises(ShotSaveError):
+        save_shot(shot, tmp_path, "gif")
+    assert "press Save again" in exc.value.hint
+    assert shot.saved_to is None
+    path = save_shot(shot, tmp_path / "ok", "png")
+    assert path.name == "A1.png" and shot.saved_to == path
+
+
+def test_stats_values_without_sensors_say_unavailable():
+    stats = types.SimpleNamespace(capture_fps=30.0, inference_fps=12.5, output_fps=29.9,
+                                  latency_ms={50: 31.0, 95: 48.2, 99: 60.0}, infer_ms=9.5, mask_ms=14.0,
+                                  tier="moderate", motion_level=0.01, telemetry=None)
+    v = stats_values(stats, display_fps=29.0)
+    assert v["output_fps"] == ("29.9 fps", 29.9)
+    assert v["latency_p95"][0] == "48.2 ms"
+    assert v["cpu_temp"] == ("unavailable", None)
+    assert v["gpu_temp"] == ("unavailable", None)
+    assert "mask 14.0 ms" in v["infer_ms"][0]
+    tel = types.SimpleNamespace(cpu_temp_c=61.0, gpu_temp_c=None, rss_mb=420.0, cpu_percent=73.0)
+    v = stats_values(dataclass_like(stats, telemetry=tel))
+    assert v["cpu_temp"][0] == "61 °C" and v["gpu_temp"][0] == "unavailable" and v["cpu"][0] == "73 %"
+
+
+def dataclass_like(ns, **changes):
+    d = dict(vars(ns))
+    d.update(changes)
+    return types.SimpleNamespace(**d)
+
+
+def test_event_levels():
+    assert event_level("error") == "error"
+    assert event_level("vcam_error") == "error"
+    assert event_level("backend_fallback") == "warning"
+    assert event_level("source_lost") == "warning"
+    assert event_level("model_loaded") == "info"
+
+
+def test_source_option():
+    s = Settings()
+    assert source_settings_for(s, "demo").source.kind == "synthetic"
+    assert source_settings_for(s, "synthetic:fast").source.uri == "fast"
+    got = source_settings_for(s, "clip.mp4").source
+    assert (got.kind, got.uri) == ("auto", "clip.mp4")
+    assert source_settings_for(s, None) is s
