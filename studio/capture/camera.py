@@ -50,13 +50,29 @@ def _read_text(path: Path) -> str | None:
         return None
 
 
+def _is_loopback(entry: Path, name: str) -> bool:
+    """v4l2loopback nodes live under /sys/devices/virtual and carry a max_openers attribute; real cameras hang
+    off a bus (usb, platform, pci)."""
+    if "loopback" in name.lower() or name.startswith("Dummy video device"):
+        return True
+    if (entry / "max_openers").exists():
+        return True
+    try:
+        return "/devices/virtual/" in str(entry.resolve())
+    except OSError:
+        return False
+
+
 def list_cameras(sysfs: Path | str = "/sys", dev: Path | str = "/dev", *, probe: bool | None = None) -> list[CameraInfo]:
     """Cameras present now, capture nodes first by index.
 
     Linux reads /sys/class/video4linux (no device is opened, so it is instant and cannot hang). A UVC camera shows
     two nodes, one for pictures and one for metadata; sysfs ``index`` is 0 on the picture node, so the others are
-    skipped. Elsewhere there is no cheap listing: ``probe=True`` opens indices 0-3 until one fails (off by default on
-    those systems because some drivers take a second per attempt).
+    skipped. Loopback devices (our own virtual camera among them, whatever its card label) are skipped too: picking
+    one as the input would feed Studio its own output.
+
+    Elsewhere there is no listing without opening devices: ``probe`` (default on those systems) opens indices 0-3
+    until one fails. That can take about a second per camera, so a GUI should call it off its main thread.
     """
     sysfs, dev = Path(sysfs), Path(dev)
     v4l = sysfs / "class" / "video4linux"
@@ -74,16 +90,17 @@ def list_cameras(sysfs: Path | str = "/sys", dev: Path | str = "/dev", *, probe:
             if node_index not in (None, "0"):
                 continue  # metadata node of a camera listed already
             name = _read_text(entry / "name") or entry.name
-            if "loopback" in name.lower() or name == "Dummy video device (0x0000)":
-                continue  # our own virtual camera output, not a camera
+            if _is_loopback(entry, name):
+                continue
             cams.append(CameraInfo(index=int(m.group(1)), path=str(dev / entry.name), name=name))
         cams.sort(key=lambda c: c.index if c.index is not None else 1 << 30)
         return cams
-    if not probe:
+    if probe is False:
         return []
+    api = cv2.CAP_DSHOW if sys.platform == "win32" else cv2.CAP_ANY  # DirectShow opens faster than MSMF
     found = []
     for i in range(4):
-        cap = cv2.VideoCapture(i)
+        cap = cv2.VideoCapture(i, api)
         ok = cap.isOpened()
         cap.release()
         if not ok:
@@ -119,9 +136,11 @@ def camera_hint(uri: str | int, *, sysfs: Path | str = "/sys", dev: Path | str =
     """What to check when a camera does not open: the cameras that exist, permissions, another app holding it."""
     if _is_stream(uri):
         return "check the URL, that the stream is running and that this box can reach it (firewall, credentials)"
-    cams = list_cameras(sysfs, dev)
-    listed = ", ".join(f"{c.path} ({c.name})" for c in cams) if cams else "none"
-    parts = [f"cameras found: {listed}"]
+    parts = []
+    cams: list[CameraInfo] = []
+    if sys.platform.startswith("linux") or (Path(sysfs) / "class" / "video4linux").is_dir():
+        cams = list_cameras(sysfs, dev, probe=False)  # sysfs only: an error path must not open devices
+        parts.append("cameras found: " + (", ".join(f"{c.path} ({c.name})" for c in cams) if cams else "none"))
     path = _device_path(uri, Path(dev))
     if path is not None and path.exists() and not os.access(path, os.R_OK | os.W_OK):
         parts.append(f"no permission on {path}: add yourself to the 'video' group "
@@ -129,10 +148,12 @@ def camera_hint(uri: str | int, *, sysfs: Path | str = "/sys", dev: Path | str =
     elif path is not None and path.exists():
         parts.append("the device exists: another application (browser, video call, a second Studio) may be "
                      "holding it; close it and retry")
-    elif not cams and sys.platform.startswith("linux"):
+    elif cams:
+        parts.append("choose one of those, or check that no other application is using the camera")
+    elif sys.platform.startswith("linux"):
         parts.append("plug a camera in or choose the demo, a video file or an image as source")
     else:
-        parts.append("choose one of those, or check that no other application is using the camera")
+        parts.append("check the camera index, that the camera is connected and that no other application uses it")
     if sys.platform == "darwin":
         parts.append("macOS: allow camera access for this app in System Settings > Privacy & Security > Camera")
     return "; ".join(parts)

@@ -168,8 +168,14 @@ def test_list_cameras_reads_sysfs_and_skips_metadata_nodes(tmp_path):
         (d / "name").write_text(name + "\n")
         if index is not None:
             (d / "index").write_text(index)
+    # A v4l2loopback device (our own output, labelled "Studio Output") must never be taken for a camera.
+    virtual = tmp_path / "devices" / "virtual" / "video4linux" / "video7"
+    virtual.mkdir(parents=True)
+    (virtual / "name").write_text("Studio Output\n")
+    (v4l / "video7").symlink_to(virtual)
+    (v4l / "video4" / "max_openers").write_text("10\n")  # loopback attribute, named like a camera
     cams = list_cameras(sysfs=tmp_path, dev="/dev")
-    assert [(c.index, c.name) for c in cams] == [(0, "HD Webcam C920"), (2, "USB Capture"), (4, "Studio")]
+    assert [(c.index, c.name) for c in cams] == [(0, "HD Webcam C920"), (2, "USB Capture")]
     assert cams[0].path == "/dev/video0" and cams[0].uri == 0
 
 

@@ -187,3 +187,33 @@ def test_shared_clip_through_the_capture_thread_at_its_own_rate(shared_data):
     finally:
         assert cap.close()
     assert 10 < rate < 60  # paced near 30 fps; wide bounds for a noisy shared machine
+
+
+def test_stream_url_over_real_http_plays_and_reconnects_at_its_end(tmp_path, clip_writer):
+    """A stream URL goes through CameraSource (FFmpeg). Served from loopback: when the 'stream' ends the source
+    reports it as lost and the capture thread reconnects, like a dropped IP camera."""
+    import functools
+    import http.server
+
+    clip_writer(tmp_path / "live.avi", frames=15)
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(tmp_path))
+    handler.log_message = lambda *a, **k: None
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server.daemon_threads = True
+    t = threading.Thread(target=server.serve_forever, daemon=True)
+    t.start()
+    events = []
+    from studio.capture import CameraSource
+
+    url = f"http://127.0.0.1:{server.server_address[1]}/live.avi"
+    cap = CaptureThread(CameraSource(url), on_event=lambda k, m: events.append(k), retry_initial=0.01)
+    cap.start()
+    try:
+        assert run_until(lambda: cap.reconnects >= 1 and cap.frames >= 20), (cap.frames, events, cap.error)
+    finally:
+        assert cap.close()
+        server.shutdown()
+        server.server_close()
+        t.join(2)
+    assert cap.source.size == (160, 120) and cap.source.is_live
+    assert events[:2] == ["source-lost", "source-recovered"]
