@@ -52,9 +52,10 @@ def default_backend_factory(spec: ModelSpec, backend: str, device: str) -> Backe
 
 
 def default_chain(backend: str, device: str) -> list[tuple[str, str]]:
+    """Where to go when (backend, device) keeps failing: the registry's chain (it never repeats the failing pair)."""
     from studio.inference.registry import fallback_chain
 
-    return list(fallback_chain(backend, device)) or [(backend, device)]
+    return list(fallback_chain(backend, device))
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,13 +79,29 @@ class InferenceStatus:
 
 @dataclass
 class _Plan:
-    """Where a worker sits: which model, and its position on the fallback chain."""
+    """Where a worker sits: which model, and its position on the fallback chain. The chain starts as the requested
+    pair; the fallbacks are looked up the first time they are needed (listing runtimes imports them: not on the
+    caller's thread, and not at all on a box where the first choice works)."""
 
     settings: InferenceSettings
     spec: ModelSpec
     chain: list[tuple[str, str]]
+    chain_for: Callable[[str, str], list[tuple[str, str]]]
     pos: int = 0
     failures: int = 0
+    extended: bool = False
+
+    def has_next(self) -> bool:
+        if self.pos + 1 >= len(self.chain) and not self.extended:
+            self.extended = True
+            first = self.chain[0]
+            try:
+                more = self.chain_for(*first)
+            except Exception:  # noqa: BLE001 - no fallbacks is an answer; the error event says what failed
+                log.exception("cannot list fallback backends")
+                more = []
+            self.chain.extend(p for p in more if p not in self.chain)
+        return self.pos + 1 < len(self.chain)
 
     @property
     def backend(self) -> tuple[str, str]:
@@ -152,8 +169,7 @@ class InferenceSupervisor:
     # -- plans and workers -------------------------------------------------------------------------------------
     def _make_plan(self, settings: InferenceSettings) -> _Plan:
         spec = self._spec_for(settings.model)
-        chain = self._chain_for(settings.backend, settings.device) or [(settings.backend, settings.device)]
-        return _Plan(dataclasses.replace(settings), spec, list(chain))
+        return _Plan(dataclasses.replace(settings), spec, [(settings.backend, settings.device)], self._chain_for)
 
     def _spawn(self, plan: _Plan, *, active: bool, backlog=()) -> InferenceWorker:
         spec, (backend, device), area = plan.spec, plan.backend, plan.settings.target_area
@@ -322,7 +338,8 @@ class InferenceSupervisor:
         if cur is None:
             if self._retry_at is not None and now >= self._retry_at:
                 self._retry_at = None
-                self._plan.pos, self._plan.failures = 0, 0
+                self._plan.pos, self._plan.failures, self._plan.extended = 0, 0, False
+                del self._plan.chain[1:]
                 self._emit("info", f"retrying inference on {self._plan.label()}")
                 self._restart(now, backlog=list(self._recent))
             return
@@ -338,7 +355,7 @@ class InferenceSupervisor:
         plan = self._plan
         plan.failures = self.restarts_before_fallback if never_loaded else plan.failures + 1
         if plan.failures >= self.restarts_before_fallback:
-            if plan.pos + 1 < len(plan.chain):
+            if plan.has_next():
                 failed = plan.label()
                 plan.pos += 1
                 plan.failures = 0
@@ -382,7 +399,7 @@ class InferenceSupervisor:
             return
         what, _ = problem
         self._retire(worker, abandon=True)
-        if plan.pos + 1 < len(plan.chain):
+        if plan.has_next():
             failed = plan.label()
             plan.pos += 1
             self.fallbacks += 1

@@ -119,10 +119,10 @@ class Crash:
 
 
 def chain_of(*names: str):
-    """A fallback_chain(backend, device) that walks ``names`` from the requested one on."""
+    """A fallback_chain(backend, device) like the registry's: the names after the failing one."""
 
     def chain(backend: str, device: str):
-        start = names.index(backend) if backend in names else 0
+        start = names.index(backend) + 1 if backend in names else 0
         return [(n, "CPU") for n in names[start:]]
 
     return chain

@@ -1,0 +1,313 @@
+"""LivePipeline: capture -> motion gate -> inference (supervised) -> refine + composite -> sinks, with stats and events.
+
+Threads: capture (owns the Source), output (gate, refiner, background, compositor, sinks), one inference worker at a
+time plus the watchdog (owned by the InferenceSupervisor), and telemetry. This class wires them, takes settings changes
+and answers ``stats()``; it holds no per-frame work itself.
+
+Settings changes: ``apply_settings`` validates and builds what is expensive or can fail (a background picture, a new
+source, new sinks, a new model's plan) on the caller's thread, so a bad path is an exception for the caller and not a
+stutter; the swap itself happens on the output thread at the next frame boundary. A model or backend change loads the
+new backend beside the running one and swaps when it is ready.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import logging
+import threading
+import time
+from typing import Callable, Sequence
+
+from studio.capture.base import Source
+from studio.capture.sources import make_source
+from studio.capture.thread import CaptureThread
+from studio.compose.backgrounds import make_background
+from studio.compose.refine import MaskRefiner
+from studio.config.settings import OutputSettings, Settings
+from studio.control.events import EventHub, PipelineEvent
+from studio.control.gate import MotionGate
+from studio.control.output_thread import OutputThread
+from studio.control.stats import PipelineStats
+from studio.control.thermal import ThermalGovernor, ThermalState
+from studio.core.frame import Frame
+from studio.core.mailbox import LatestSlot
+from studio.core.worker import WorkerState
+from studio.inference.base import Backend
+from studio.inference.watchdog import InferenceSupervisor
+from studio.models.spec import ModelSpec
+from studio.output.base import Sink
+from studio.output.sinks import make_sinks
+
+log = logging.getLogger(__name__)
+
+BackendFactory = Callable[[ModelSpec, str, str], Backend]
+
+
+def _settings_sinks(output: OutputSettings) -> list[Sink]:
+    # The compositor mirrors for every sink; a virtual camera that mirrored again would undo it.
+    return make_sinks(dataclasses.replace(output, mirror=False))
+
+
+def _sinks_changed(a: OutputSettings, b: OutputSettings) -> bool:
+    return (a.vcam, a.vcam_device, a.record, a.snapshot_dir) != (b.vcam, b.vcam_device, b.record, b.snapshot_dir)
+
+
+class LivePipeline:
+    def __init__(self, settings: Settings, *, source: Source | None = None,
+                 backend_factory: BackendFactory | None = None, sinks: Sequence[Sink] = (),
+                 telemetry: bool = True) -> None:
+        settings.validate()
+        self._settings = copy.deepcopy(settings)
+        self._lock = threading.Lock()
+        self._events = EventHub()
+        self._state = WorkerState.NEW
+        self._t_start = 0.0
+        self._cpu_start = 0.0
+        self._source_state = "starting"
+
+        self._frames: LatestSlot[Frame] = LatestSlot()
+        self._capture = CaptureThread(source if source is not None else make_source(settings.source), self._frames,
+                                      on_event=self._on_capture_event)
+        self._inference = InferenceSupervisor(settings.inference, factory=backend_factory,
+                                              on_event=self._events.emit)
+        self._telemetry = None
+        if telemetry:
+            from studio.telemetry import TelemetryPoller
+
+            self._telemetry = TelemetryPoller(settings.thermal.poll_s)
+        self._thermal = ThermalGovernor(settings.thermal, self._hottest_c)
+        self._thermal_applied: tuple[str, int | None] = ("fast", None)
+        background = make_background(settings.background)
+        self._own_sinks = _settings_sinks(settings.output)
+        self._output = OutputThread(
+            self._frames, self._inference.masks, self._inference.submit,
+            gate=MotionGate(settings.gate), thermal=self._thermal, apply_thermal=self._apply_thermal,
+            refiner=MaskRefiner(settings.refine), background=background, mirror=settings.output.mirror,
+            sinks=[*self._own_sinks, *sinks], source_fps=lambda: self._capture.source.fps,
+            source_lost=lambda: self._capture.lost, events=self._events)
+
+    # -- lifecycle ---------------------------------------------------------------------------------------------
+    @property
+    def state(self) -> WorkerState:
+        out = self._output.state
+        if self._state in (WorkerState.NEW, WorkerState.STOPPING, WorkerState.STOPPED):
+            if self._state is WorkerState.STOPPING and not self._output.alive and not self._capture.alive:
+                return WorkerState.STOPPED
+            return self._state
+        if out is WorkerState.FAILED:
+            return WorkerState.FAILED
+        return out if out in (WorkerState.STARTING, WorkerState.RUNNING) else self._state
+
+    def start(self) -> None:
+        with self._lock:
+            if self._state is not WorkerState.NEW:
+                raise RuntimeError("a LivePipeline can be started once")
+            self._state = WorkerState.RUNNING
+            self._t_start = time.perf_counter()
+            self._cpu_start = time.process_time()
+        if self._telemetry is not None:
+            self._telemetry.start()
+        self._inference.start()
+        self._output.start()
+        self._capture.start()
+
+    def stop(self) -> None:
+        with self._lock:
+            if self._state in (WorkerState.RUNNING, WorkerState.STARTING):
+                self._state = WorkerState.STOPPING
+        self._capture.stop()
+        self._output.stop()
+        self._inference.stop()
+        if self._telemetry is not None:
+            self._telemetry.stop()
+
+    def join(self, timeout: float = 5.0) -> bool:
+        deadline = time.monotonic() + timeout
+        left = lambda: max(0.0, deadline - time.monotonic())  # noqa: E731
+        ok = self._capture.join(left())
+        ok = self._output.join(left()) and ok
+        ok = self._inference.join(left()) and ok
+        if self._telemetry is not None:
+            ok = self._telemetry.join(left()) and ok
+        if ok and self._state is WorkerState.STOPPING:
+            self._state = WorkerState.STOPPED
+        return ok
+
+    def close(self, timeout: float = 5.0) -> bool:
+        self.stop()
+        return self.join(timeout)
+
+    # -- events ------------------------------------------------------------------------------------------------
+    def subscribe(self, callback: Callable[[PipelineEvent], None]) -> Callable[[], None]:
+        return self._events.subscribe(callback)
+
+    @property
+    def events(self) -> list[PipelineEvent]:
+        """The most recent events (oldest first)."""
+        return list(self._events.history)
+
+    def _on_capture_event(self, kind: str, message: str) -> None:
+        if kind == "source-lost":
+            self._source_state = "lost"
+            self._events.emit("source-lost", message, self._capture.last_error.partition("hint: ")[2])
+        elif kind == "source-recovered":
+            self._source_state = "running"
+            self._events.emit("source-recovered", message)
+        elif kind == "source-finished":
+            self._source_state = "finished"
+            self._events.emit("info", f"{message}: end of the video; showing its last frame")
+        else:
+            self._events.emit("info", f"{kind}: {message}")
+
+    # -- settings and run-time changes -------------------------------------------------------------------------
+    @property
+    def settings(self) -> Settings:
+        with self._lock:
+            return copy.deepcopy(self._settings)
+
+    def apply_settings(self, settings: Settings) -> None:
+        """Take ``settings``; raises (SettingsError, BackgroundError, SourceError, ModelError) before changing
+        anything when a part of them cannot be used. The swap happens at the next frame boundary."""
+        settings.validate()
+        new = copy.deepcopy(settings)
+        with self._lock:
+            old = self._settings
+            built = []
+            try:
+                background = None
+                if new.background != old.background:
+                    background = make_background(new.background)
+                    built.append(background)
+                source = make_source(new.source) if new.source != old.source else None
+                sinks = _settings_sinks(new.output) if _sinks_changed(new.output, old.output) else None
+                # Last: the only step with an effect outside this call (it starts loading a model).
+                self._inference.apply(new.inference)
+            except BaseException:
+                for thing in built:
+                    thing.close()
+                raise
+            self._settings = new
+            old_sinks = self._own_sinks
+            if sinks is not None:
+                self._own_sinks = sinks
+        if source is not None:
+            self._capture.swap_source(source)
+            self._source_state = "starting"
+        out = self._output
+
+        def swap() -> None:
+            if background is not None:
+                previous, out.background = out.background, background
+                previous.close()
+            out.refiner.update_settings(new.refine)
+            out.gate.configure(new.gate)
+            self._thermal.configure(new.thermal)
+            out.mirror = new.output.mirror
+            if sinks is not None:
+                out.replace_sinks(old_sinks, sinks)
+            if source is not None:
+                out.gate.reset()
+                out.refiner.reset()
+
+        out.post(swap)
+
+    def set_source(self, source: Source) -> None:
+        """Use ``source`` from now on (opened on the capture thread; the output shows the last frame meanwhile)."""
+        self._capture.swap_source(source)
+        self._source_state = "starting"
+
+        def reset() -> None:
+            self._output.gate.reset()
+            self._output.refiner.reset()
+
+        self._output.post(reset)
+
+    def add_sink(self, sink: Sink) -> None:
+        self._output.post(lambda: self._output.add_sink(sink))
+
+    def remove_sink(self, sink: Sink) -> None:
+        self._output.post(lambda: self._output.remove_sink(sink))
+
+    # -- thermal -----------------------------------------------------------------------------------------------
+    def _hottest_c(self) -> float | None:
+        return self._telemetry.latest().hottest_c if self._telemetry is not None else None
+
+    def _apply_thermal(self, state: ThermalState) -> None:
+        """Called on the output thread with the governor's state for each frame; acts only on a change."""
+        wanted = (state.tier_cap, state.max_area)
+        if wanted == self._thermal_applied:
+            return
+        self._thermal_applied = wanted
+        self._output.gate.max_tier = state.tier_cap
+        self._inference.set_max_area(state.max_area)
+        if state.throttled:
+            self._events.emit("warning", f"the box is hot ({state.temp_c:.0f} C): fewer inferences until it cools",
+                              f"threshold {state.threshold_c:.0f} C; improve cooling or choose a lighter model")
+        else:
+            self._events.emit("info", "temperature back to normal: full inference rate restored")
+
+    # -- stats -------------------------------------------------------------------------------------------------
+    def _source_state_now(self) -> str:
+        cap = self._capture
+        if cap.state is WorkerState.FAILED:
+            return "failed"
+        if self._source_state == "finished":
+            return "finished"
+        if self.state in (WorkerState.STOPPING, WorkerState.STOPPED):
+            return "stopped"
+        if cap.lost:
+            return "lost"
+        if cap.frames and self._source_state == "starting":
+            self._source_state = "running"
+        return self._source_state
+
+    @property
+    def source_error(self) -> str:
+        """Why the source failed or was lost ("" when it did not)."""
+        cap = self._capture
+        if cap.error is not None:
+            return str(cap.error)
+        return cap.last_error if cap.lost else ""
+
+    def stats(self) -> PipelineStats:
+        out, inf, cap = self._output, self._inference.status(), self._capture
+        thermal = self._thermal.state
+        now = time.perf_counter()
+        return PipelineStats(
+            state=self.state.value,
+            uptime_s=now - self._t_start if self._t_start else 0.0,
+            source_fps=float(getattr(cap.source, "fps", 0.0) or 0.0),
+            capture_fps=cap.fps.rate(),
+            inference_fps=inf.inference_fps,
+            output_fps=out.output_rate.rate(),
+            latency_ms=out.latency.percentiles((50, 95, 99)),
+            mask_ms=out.mask_latency.percentiles((50, 95)),
+            infer_ms=inf.infer_ms_p50,
+            segment_ms=inf.total_ms_p50,
+            model=inf.model,
+            backend=inf.backend,
+            backend_requested=inf.requested,
+            model_loading=inf.loading,
+            input_size=inf.input_size,
+            motion_level=out.level,
+            tier=out.tier,
+            inferences=inf.inferences,
+            inferences_per_tier=inf.per_tier,
+            gate_skips=out.gate_skips,
+            capture_drops=cap.dropped,
+            inference_drops=self._inference.jobs.dropped,
+            restarts=inf.restarts,
+            fallbacks=inf.fallbacks,
+            thermal_state=thermal.state,
+            temperature_c=thermal.temp_c,
+            thermal_since=thermal.since,
+            telemetry=self._telemetry.latest() if self._telemetry is not None else None,
+            vcam=out.vcam_status,
+            source_name=getattr(cap.source, "name", ""),
+            source_state=self._source_state_now(),
+            frames_out=out.frames_out,
+            frames_repeated=out.frames_repeated,
+            cpu_seconds=time.process_time() - self._cpu_start if self._t_start else 0.0,
+            sinks=[getattr(s, "name", type(s).__name__) for s in list(out.sinks)],
+        )

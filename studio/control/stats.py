@@ -1,0 +1,75 @@
+"""PipelineStats: one consistent snapshot of the live pipeline, for the GUI, `studio cam` and the benchmark."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class PipelineStats:
+    state: str  # WorkerState value of the pipeline
+    uptime_s: float
+    # rates (frames per second over the last ~2 s)
+    source_fps: float  # what the source says it delivers
+    capture_fps: float
+    inference_fps: float
+    output_fps: float
+    # latencies in milliseconds
+    latency_ms: dict[int, float]  # capture -> written to every sink: p50, p95, p99
+    mask_ms: dict[int, float]  # frame captured -> its mask refined at frame size (gate, queue, pre, infer, post): p50, p95
+    infer_ms: float  # backend.infer alone, p50
+    segment_ms: float  # pre + infer + post, p50
+    # the model
+    model: str
+    backend: str  # what actually runs (runtime, version, device)
+    backend_requested: str  # backend/device as asked, after any fallback
+    model_loading: bool
+    input_size: tuple[int, int] | None
+    # the gate
+    motion_level: float
+    tier: str
+    inferences: int
+    inferences_per_tier: dict[str, int]
+    gate_skips: int  # frames the gate let through without inference
+    # losses and recoveries
+    capture_drops: int  # frames replaced in the capture slot before the output took them
+    inference_drops: int  # gated frames replaced before the worker took them (worker busy)
+    restarts: int
+    fallbacks: int
+    # environment
+    thermal_state: str  # normal | throttled | unknown
+    temperature_c: float | None
+    thermal_since: float
+    telemetry: Any  # studio.telemetry.TelemetrySnapshot or None
+    vcam: str  # "off", "on <device>", "error: ..."
+    source_name: str
+    source_state: str  # starting | running | lost | finished | failed | stopped
+    frames_out: int
+    frames_repeated: int  # re-emitted last frames while the source was lost or stalled
+    cpu_seconds: float  # process CPU time since start (all threads)
+    sinks: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-ready data (NaN becomes None; percentile keys become "p50"...)."""
+        out: dict[str, Any] = {}
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            if f.name == "telemetry":
+                value = value.to_dict() if value is not None and hasattr(value, "to_dict") else None
+            elif isinstance(value, dict) and all(isinstance(k, int) for k in value):
+                value = {f"p{k}": _num(v) for k, v in value.items()}
+            elif isinstance(value, tuple):
+                value = list(value)
+            else:
+                value = _num(value)
+            out[f.name] = value
+        return out
+
+
+def _num(value: Any) -> Any:
+    if isinstance(value, float):
+        return None if math.isnan(value) else round(value, 3)
+    return value
