@@ -14,6 +14,7 @@ from studio.core.errors import StudioError
 COMMANDS = [
     "studio.cli.cmd_models",
     "studio.cli.cmd_gui",
+    "studio.cli.cmd_bench",
 ]
 
 

@@ -1,0 +1,263 @@
+"""`studio bench models`: every model x backend x frame size, timed through the same Segmenter the app uses.
+
+Per row: load time (backend creation and compilation), first-inference time (first frame: lazy allocations, shape
+specialisation), then after a warm-up the p50/p95 over ``runs`` of the whole Segmenter (frame in -> mask at model
+size: resize/normalise + infer + activation) and of infer alone. Each row loads its backend afresh so the first-frame
+time belongs to that frame size. Rows of one model are compared with its fastest row (by whole-Segmenter p50).
+Frames are synthetic (fixed-seed noise over a gradient): these networks cost the same whatever the picture shows.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import os
+import platform
+import sys
+import time
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+
+from studio.core.errors import StudioError
+
+DEFAULT_SIZES = "640x480,1280x720,1920x1080"
+
+
+@dataclass
+class ModelBenchRow:
+    model: str
+    backend: str  # as requested ("auto" allowed)
+    frame: str  # "640x480"
+    runtime: str = ""  # what actually ran
+    version: str = ""
+    device: str = ""
+    notes: str = ""
+    input_size: str = ""  # what the model saw, "256x256"
+    load_ms: float | None = None
+    first_ms: float | None = None
+    total_p50_ms: float | None = None  # whole Segmenter
+    total_p95_ms: float | None = None
+    infer_p50_ms: float | None = None  # backend.infer alone
+    infer_p95_ms: float | None = None
+    pre_p50_ms: float | None = None
+    post_p50_ms: float | None = None
+    runs: int = 0
+    ratio: float | None = None  # total_p50 / the model's fastest total_p50
+    error: str | None = None
+
+
+@dataclass
+class ModelBenchResult:
+    rows: list[ModelBenchRow]
+    meta: dict = field(default_factory=dict)
+
+    def to_json(self) -> dict:
+        return {"bench": "models", "meta": self.meta, "rows": [asdict(r) for r in self.rows]}
+
+
+def parse_size(text: str) -> tuple[int, int]:
+    try:
+        w, h = (int(v) for v in text.lower().split("x"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"frame size {text!r}: expected WIDTHxHEIGHT, e.g. 1280x720") from None
+    if w <= 0 or h <= 0:
+        raise argparse.ArgumentTypeError(f"frame size {text!r} must be positive")
+    return w, h
+
+
+def _csv(text: str) -> list[str]:
+    return [t.strip() for t in text.split(",") if t.strip()]
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
+
+
+def _non_negative(text: str) -> int:
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError("must be 0 or more")
+    return value
+
+
+def synthetic_frame(width: int, height: int, seed: int = 0) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    ramp = np.linspace(0, 160, width, dtype=np.float32)[None, :, None]
+    noise = rng.integers(0, 96, (height, width, 3), dtype=np.uint8)
+    return np.clip(ramp + noise, 0, 255).astype(np.uint8)
+
+
+def _ms(values: list[float], q: float) -> float:
+    return float(np.percentile(np.asarray(values) * 1000.0, q))
+
+
+def bench_row(spec, path, backend_name: str, device: str, size: tuple[int, int], runs: int,
+              warmup: int) -> ModelBenchRow:
+    """One model on one backend at one frame size; errors become the row's ``error`` rather than an exception."""
+    from studio.inference.registry import create_backend
+    from studio.inference.segmenter import Segmenter
+
+    row = ModelBenchRow(model=spec.name, backend=backend_name, frame=f"{size[0]}x{size[1]}")
+    frame = synthetic_frame(*size)
+    gc.collect()
+    t0 = time.perf_counter()
+    try:
+        backend, report = create_backend(backend_name, spec, path, device)
+    except StudioError as exc:
+        row.error = exc.message
+        return row
+    row.load_ms = (time.perf_counter() - t0) * 1000.0
+    info = report.chosen
+    row.runtime, row.version, row.device, row.notes = info.name, info.version, info.device, info.notes
+    segmenter = Segmenter(spec, backend)
+    try:
+        t0 = time.perf_counter()
+        first = segmenter.segment(frame)
+        row.first_ms = (time.perf_counter() - t0) * 1000.0
+        row.input_size = f"{first.input_size[0]}x{first.input_size[1]}"
+        for _ in range(warmup):
+            segmenter.segment(frame)
+        totals, infers, pres, posts = [], [], [], []
+        gc.disable()  # a collection inside one timed run is noise, not the model's cost
+        try:
+            for _ in range(runs):
+                seg = segmenter.segment(frame)
+                totals.append(seg.total_seconds)
+                infers.append(seg.infer_seconds)
+                pres.append(seg.pre_seconds)
+                posts.append(seg.post_seconds)
+        finally:
+            gc.enable()
+    except Exception as exc:  # a runtime failing mid-run is a result to report, not a reason to lose the others
+        row.error = f"{type(exc).__name__}: {exc}"
+        return row
+    finally:
+        segmenter.close()
+    row.runs = runs
+    row.total_p50_ms, row.total_p95_ms = _ms(totals, 50), _ms(totals, 95)
+    row.infer_p50_ms, row.infer_p95_ms = _ms(infers, 50), _ms(infers, 95)
+    row.pre_p50_ms, row.post_p50_ms = _ms(pres, 50), _ms(posts, 50)
+    return row
+
+
+def add_ratios(rows: list[ModelBenchRow]) -> None:
+    fastest: dict[str, float] = {}
+    for r in rows:
+        if r.total_p50_ms is not None:
+            fastest[r.model] = min(fastest.get(r.model, r.total_p50_ms), r.total_p50_ms)
+    for r in rows:
+        if r.total_p50_ms is not None and fastest.get(r.model):
+            r.ratio = r.total_p50_ms / fastest[r.model]
+
+
+def _meta(args) -> dict:
+    import psutil
+
+    from studio import __version__
+
+    return {
+        "studio": __version__,
+        "python": platform.python_version(),
+        "machine": platform.machine(),
+        "cpu": platform.processor() or platform.machine(),
+        "physical_cores": psutil.cpu_count(logical=False),
+        "logical_cpus": os.cpu_count(),
+        "runs": args.runs,
+        "warmup": args.warmup,
+        "device": args.device,
+        "frames": "synthetic (fixed seed)",
+        "command": " ".join(["studio"] + sys.argv[1:]) if sys.argv and "studio" in sys.argv[0] else "",
+        "time": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+    }
+
+
+def run_models_bench(models: list[str] | None, backends: list[str] | None, sizes: list[tuple[int, int]],
+                     runs: int, warmup: int, device: str = "auto", progress=None) -> list[ModelBenchRow]:
+    from studio.inference.registry import available_backends
+    from studio.models import default_registry
+
+    registry = default_registry()
+    if not models:
+        models = [s.name for s in registry.specs() if s.embedded and s.present()]
+    if not backends:
+        backends = [name for name, devices in available_backends().items() if devices]
+    rows: list[ModelBenchRow] = []
+    for name in models:
+        try:
+            spec, path = registry.resolve(name)
+        except StudioError as exc:
+            rows.extend(ModelBenchRow(model=name, backend=b, frame=f"{w}x{h}", error=exc.message)
+                        for b in backends for w, h in sizes)
+            continue
+        for backend_name in backends:
+            for size in sizes:
+                if progress:
+                    progress(f"{name} / {backend_name} / {size[0]}x{size[1]}")
+                rows.append(bench_row(spec, path, backend_name, device, size, runs, warmup))
+    add_ratios(rows)
+    return rows
+
+
+def _fmt(value: float | None, digits: int = 1) -> str:
+    return "-" if value is None else f"{value:.{digits}f}"
+
+
+def format_table(rows: list[ModelBenchRow]) -> str:
+    head = (f"{'model':<17}{'backend':<12}{'device':<7}{'frame':<10}{'input':<9}{'load':>8}{'first':>8}"
+            f"{'seg p50':>9}{'seg p95':>9}{'inf p50':>9}{'inf p95':>9}{'x best':>8}")
+    lines = [head, "-" * len(head)]
+    for r in rows:
+        lead = f"{r.model:<17}{r.backend:<12}{r.device or '-':<7}{r.frame:<10}"
+        if r.error:
+            lines.append(f"{lead}{'':<9}unavailable: {r.error.splitlines()[0]}")
+            continue
+        lines.append(f"{lead}{r.input_size:<9}{_fmt(r.load_ms, 0):>8}{_fmt(r.first_ms):>8}"
+                     f"{_fmt(r.total_p50_ms, 2):>9}{_fmt(r.total_p95_ms, 2):>9}{_fmt(r.infer_p50_ms, 2):>9}"
+                     f"{_fmt(r.infer_p95_ms, 2):>9}{_fmt(r.ratio, 2):>8}")
+    lines.append("times in ms; seg = whole Segmenter (resize+normalise, infer, activation), inf = infer alone; "
+                 "p50/p95 over the timed runs; x best = seg p50 / the model's fastest seg p50")
+    return "\n".join(lines)
+
+
+# -- CLI -------------------------------------------------------------------------------------------------------------
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--json", action="store_true", help="print the results as JSON")
+    p.add_argument("--out", metavar="FILE", help="also write the JSON results to FILE (atomically)")
+    p.add_argument("--models", type=_csv, default=None, help="comma-separated model names (default: embedded ones)")
+    p.add_argument("--backends", type=_csv, default=None,
+                   help="comma-separated backends: onnxruntime, openvino, tensorrt, auto (default: installed ones)")
+    p.add_argument("--device", default="auto", help="device for every backend (auto, cpu, cuda, gpu, ...)")
+    p.add_argument("--sizes", type=lambda s: [parse_size(t) for t in _csv(s)], default=None,
+                   help=f"comma-separated frame sizes WxH (default: {DEFAULT_SIZES})")
+    p.add_argument("--runs", type=_positive, default=50, help="timed runs per row (default 50)")
+    p.add_argument("--warmup", type=_non_negative, default=5, help="untimed runs before timing (default 5)")
+
+
+def register(sub) -> None:
+    p = sub.add_parser("models", help="models x backends x frame sizes: load, first frame, latency p50/p95",
+                       description=__doc__)
+    add_arguments(p)
+    p.set_defaults(func=run)
+
+
+def run(args) -> int:
+    sizes = args.sizes or [parse_size(t) for t in _csv(DEFAULT_SIZES)]
+
+    def progress(text: str) -> None:
+        if not args.json:
+            print(f"  {text} ...", file=sys.stderr, flush=True)
+
+    rows = run_models_bench(args.models, args.backends, sizes, args.runs, args.warmup, args.device, progress)
+    result = ModelBenchResult(rows, _meta(args))
+    text = json.dumps(result.to_json(), indent=2)
+    if args.out:
+        from studio.core.atomic import write_text_atomic
+
+        write_text_atomic(args.out, text + "\n")
+    print(text if args.json else format_table(rows))
+    return 0 if any(r.error is None for r in rows) else 1
