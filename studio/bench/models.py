@@ -155,6 +155,18 @@ def add_ratios(rows: list[ModelBenchRow]) -> None:
             r.ratio = r.total_p50_ms / fastest[r.model]
 
 
+def cpu_name() -> str:
+    """The CPU model ("AMD EPYC", "Intel(R) Core(TM) i5-1135G7"); platform.processor() is empty on Linux."""
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as fh:
+            for line in fh:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
 def _meta(args) -> dict:
     import psutil
 
@@ -164,7 +176,7 @@ def _meta(args) -> dict:
         "studio": __version__,
         "python": platform.python_version(),
         "machine": platform.machine(),
-        "cpu": platform.processor() or platform.machine(),
+        "cpu": cpu_name(),
         "physical_cores": psutil.cpu_count(logical=False),
         "logical_cpus": os.cpu_count(),
         "runs": args.runs,
