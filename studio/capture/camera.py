@@ -241,7 +241,10 @@ class CameraSource:
             image, self._first = self._first, None
             return np.ascontiguousarray(image)
         while True:
-            ok, image = self._cap.read()
+            try:
+                ok, image = self._cap.read()
+            except cv2.error as exc:  # a driver error mid-stream is a lost camera, not a crash of the thread
+                raise self._fail(f"camera {self.uri} failed: {exc}") from None
             if ok and image is not None:
                 self._failed_reads = 0
                 return to_bgr(image)
