@@ -105,7 +105,7 @@ def estimate_flicker(image_bgr: np.ndarray, *, trend_degree: int = 4) -> Flicker
     coef, *_ = np.linalg.lstsq(design, whole, rcond=None)
     periodic = design[:, trend_degree + 1:] @ coef[trend_degree + 1:]
     amplitude = float(np.hypot(coef[trend_degree + 1], coef[trend_degree + 2]))
-    detected = (score[peak] >= PROMINENCE and coherence[peak] >= MIN_COHERENCE and amplitude >= MIN_AMPLITUDE)
+    detected = bool(score[peak] >= PROMINENCE and coherence[peak] >= MIN_COHERENCE and amplitude >= MIN_AMPLITUDE)
     return FlickerEstimate(detected, 1.0 / freq, amplitude, float(score[peak]), float(coherence[peak]),
                            np.exp(periodic))
 
