@@ -58,6 +58,9 @@ def run(*, source: str | None = None, kiosk: bool = False, screenshot: Path | No
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
 
+    from studio.ui.compat import check_binding
+
+    check_binding()
     settings = source_settings_for(load_settings(settings_path), source)
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("Studio")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import cv2
 import pytest
+from PySide6.QtCore import Qt
 
 from studio.core.worker import live_studio_threads
 from studio.ui.kiosk import KioskWindow
@@ -24,8 +25,8 @@ def kiosk(qtbot, ui_settings, settings_path, backend_factory):
 
 def capture_and_wait(qtbot, k):
     qtbot.waitUntil(lambda: k.bridge.latest is not None, timeout=WAIT)
-    qtbot.mouseClick(k.capture_btn, __import__("PySide6.QtCore").QtCore.Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: k.shot is not None or k.banners.banners, timeout=WAIT)
+    qtbot.mouseClick(k.capture_btn, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: k.shot is not None or bool(k.banners.banners), timeout=WAIT)
     assert k.shot is not None, k.banners.messages()
 
 

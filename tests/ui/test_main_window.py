@@ -179,7 +179,9 @@ def test_closing_the_window_stops_every_thread(qtbot, ui_settings, settings_path
 def test_bad_source_is_a_banner_and_the_picture_goes_on(qtbot, window, tmp_path):
     w = window
     wait_frames(qtbot, w)
-    assert not w.source_panel.choose("file", "")  # invalid: a file source without a path
+    w.source_panel.choose("file", "")  # a file source without a path
+    qtbot.waitUntil(lambda: any("needs a path" in m for m in w.banners.messages()), timeout=WAIT)
+    wait_frames(qtbot, w)
     missing = tmp_path / "missing.mp4"
     w.source_panel.choose("file", str(missing))
     qtbot.waitUntil(lambda: any("missing.mp4" in m or "missing" in m.lower() for m in w.banners.messages()),

@@ -106,3 +106,15 @@ def test_source_option():
     got = source_settings_for(s, "clip.mp4").source
     assert (got.kind, got.uri) == ("auto", "clip.mp4")
     assert source_settings_for(s, None) is s
+
+
+def test_the_crashing_binding_is_refused_with_a_hint():
+    from studio.core.errors import StudioError
+    from studio.ui.compat import check_binding
+
+    with pytest.raises(StudioError) as exc:
+        check_binding("6.12.0", (3, 11))
+    assert "6.11.3" in exc.value.hint
+    check_binding("6.12.0", (3, 12))
+    check_binding("6.11.3", (3, 11))
+    check_binding()  # the binding installed in this venv is usable
