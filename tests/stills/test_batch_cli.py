@@ -59,7 +59,7 @@ def test_process_folder_with_a_corrupt_file_journal_and_resume(inputs, tmp_path,
 
 def test_process_default_model_jpg_on_colour_and_glob(inputs, tmp_path):
     out = tmp_path / "out"
-    code = main(["process", str(inputs / "p0*"), "--out", str(out), "--format", "jpg", "--background", "#0000ff"])
+    code = main(["process", str(inputs / "p0.*"), "--out", str(out), "--format", "jpg", "--background", "#0000ff"])
     assert code == 0
     assert [p.name for p in out.iterdir()] == ["p0.jpg"]
 
