@@ -185,12 +185,21 @@ class VideoBackground:
         self._out_index = -1
         self.decoded = 1  # frames decoded so far (for tests and stats)
 
+    def _read(self) -> bool:
+        """Decode the next frame into the spare buffer and swap, so steady playback allocates nothing."""
+        ok, frame = self._cap.read(self._spare)
+        if ok:
+            if frame is self._spare:
+                self._spare = self._frame
+            self._frame = frame
+            self.decoded += 1
+        return ok
+
     def _rewind(self) -> bool:
         self._cap.set(cv2.CAP_PROP_POS_FRAMES, 0)
-        ok, frame = self._cap.read()
+        ok = self._read()
         if ok:
-            self._frame, self._index = frame, 0
-            self.decoded += 1
+            self._index = 0
         return ok
 
     def _advance_to(self, target: int) -> None:
@@ -204,14 +213,8 @@ class VideoBackground:
             if not self._cap.grab():
                 break
             self._index += 1
-        # Decode into the spare buffer and swap, so steady playback allocates nothing.
-        ok, frame = self._cap.read(self._spare)
-        if ok:
-            if frame is self._spare:
-                self._spare = self._frame
-            self._frame = frame
+        if self._read():
             self._index += 1
-            self.decoded += 1
             return
         # End of stream (frame count unknown or wrong): loop from the start, restarting the clock.
         if self.frame_count == 0 or self._index + 1 < self.frame_count:
