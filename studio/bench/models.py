@@ -182,6 +182,8 @@ def _meta(args) -> dict:
         "runs": args.runs,
         "warmup": args.warmup,
         "device": args.device,
+        # Other processes on the box skew latency: the load average says how quiet the machine was.
+        "loadavg": list(os.getloadavg()) if hasattr(os, "getloadavg") else None,
         "frames": "synthetic (fixed seed)",
         "command": " ".join(["studio"] + sys.argv[1:]) if sys.argv and "studio" in sys.argv[0] else "",
         "time": time.strftime("%Y-%m-%dT%H:%M:%S%z"),

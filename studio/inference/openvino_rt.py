@@ -54,6 +54,21 @@ def from_ov_device(name: str) -> str:
     return f"{kind.lower()}:{index}" if index else kind.lower()
 
 
+def _compile(model, device: str, config: dict, static: tuple[int, ...] | None, shape: tuple[int, ...]) -> tuple:
+    """(compiled model, its one infer request) for ``shape``; a dynamic model is reshaped on a copy first."""
+    if static is None:
+        import openvino as ov
+
+        model = model.clone()
+        model.reshape({model.inputs[0]: ov.PartialShape(list(shape))})
+    try:
+        compiled = _core().compile_model(model, device, config)
+    except Exception as exc:  # OpenVINO raises RuntimeError with the plugin's message
+        raise BackendUnavailable(f"openvino could not compile for {device} at {shape}: {exc}",
+                                 hint="try another device or backend") from None
+    return compiled, compiled.create_infer_request()
+
+
 def _type_name(value) -> str:
     """ov.Type -> "f32"/"bf16"; anything else as text."""
     to_string = getattr(value, "to_string", None)
@@ -80,6 +95,7 @@ class OpenVinoBackend:
         self._output_index = 0
         self._current: tuple | None = None
         self._current_shape: tuple[int, ...] | None = None
+        self._bound: tuple | None = None
         self._info: BackendInfo | None = None
 
     @classmethod
@@ -158,6 +174,9 @@ class OpenVinoBackend:
             cache_dir.mkdir(parents=True, exist_ok=True)
             config["CACHE_DIR"] = str(cache_dir)
 
+        # Fixed models compile now (so load time is load time, not first-frame time) and before the swap, so a
+        # failed reload leaves the previous model running.
+        entry = _compile(model, ov_device, config, static, static) if static is not None else None
         self.close()
         self._model = model
         self._device = ov_device
@@ -166,8 +185,9 @@ class OpenVinoBackend:
         self._input_pshape = dims
         self._layout = spec.layout
         self._output_index = index
-        if static is not None:
-            self._compile(static)  # fixed models compile now, so load time is load time and not first-frame time
+        if entry is not None:
+            self._compiled[static] = entry
+            self._use(static, entry)
         compiled = self._current[0] if self._current else None
         precision = _type_name(compiled.get_property("INFERENCE_PRECISION_HINT")) if compiled else self.precision
         self._info = BackendInfo(
@@ -179,28 +199,22 @@ class OpenVinoBackend:
         log.info("openvino loaded %s on %s (%s)", path.name, ov_device, full_name)
         return self._info
 
-    def _compile(self, shape: tuple[int, ...]) -> None:
+    def _select(self, shape: tuple[int, ...]) -> None:
+        """Make the compiled model for ``shape`` current, compiling it (and evicting the oldest) when new."""
         entry = self._compiled.get(shape)
         if entry is None:
-            model = self._model
-            if self._static_shape is None:
-                import openvino as ov
-
-                model = model.clone()
-                model.reshape({model.inputs[0]: ov.PartialShape(list(shape))})
-            try:
-                compiled = _core().compile_model(model, self._device, self._config)
-            except Exception as exc:
-                raise BackendUnavailable(f"openvino could not compile for {self._device} at {shape}: {exc}",
-                                         hint="try another device or backend") from None
-            entry = (compiled, compiled.create_infer_request())
+            entry = _compile(self._model, self._device, self._config, self._static_shape, shape)
             self._compiled[shape] = entry
             while len(self._compiled) > MAX_COMPILED_SHAPES:
                 self._compiled.popitem(last=False)
         else:
             self._compiled.move_to_end(shape)
+        self._use(shape, entry)
+
+    def _use(self, shape: tuple[int, ...], entry: tuple) -> None:
         self._current = entry
         self._current_shape = shape
+        self._bound = None
 
     # -- running -----------------------------------------------------------------------------------------------
     def infer(self, tensor: np.ndarray) -> np.ndarray:
@@ -212,11 +226,18 @@ class OpenVinoBackend:
             if self._static_shape is not None:
                 raise ModelError(f"openvino: input shape {tensor.shape} does not match the model's "
                                  f"{self._static_shape}")
-            self._compile(tuple(tensor.shape))
+            self._select(tuple(tensor.shape))
         request = self._current[1]
-        # share_inputs: no copy of the frame tensor into OpenVINO's memory; the output tensor is OpenVINO's own
-        # buffer, reused by the next call.
-        request.infer({0: tensor}, share_inputs=True)
+        # Bind the caller's buffer without a copy; the Preprocessor reuses one buffer per size, so this rebinds
+        # only when the size (or the buffer) changes. start_async+wait rather than infer(): infer() wraps (and by
+        # default copies) every output, and u2netp has seven.
+        if self._bound is None or self._bound[0] is not tensor:
+            import openvino as ov
+
+            request.set_input_tensor(ov.Tensor(tensor, shared_memory=True))
+            self._bound = (tensor,)  # holds the array alive while OpenVINO reads from it
+        request.start_async()
+        request.wait()
         return request.get_output_tensor(self._output_index).data
 
     def supports_shape(self, width: int, height: int) -> bool:
@@ -242,4 +263,5 @@ class OpenVinoBackend:
         self._compiled.clear()
         self._current = None
         self._current_shape = None
+        self._bound = None
         self._model = None

@@ -261,3 +261,29 @@ def test_segmenter_runs_on_each_backend(cls):
     np.testing.assert_array_equal(first.alpha, second.alpha)
     assert first.alpha is not second.alpha
     seg.close()
+
+
+@pytest.mark.parametrize("make", [OnnxRuntimeBackend, OpenVinoBackend, lambda: OnnxRuntimeBackend(io_binding=True)])
+def test_a_reused_input_buffer_is_read_afresh_each_call(make, tiny_static):
+    """Backends bind the caller's buffer once; new contents in the same buffer must still give new answers."""
+    backend = make()
+    backend.load(tiny_spec(), tiny_static, "cpu")
+    buf = _input(24, 32, seed=1)
+    first = np.array(backend.infer(buf))
+    buf[:] = _input(24, 32, seed=2)
+    np.testing.assert_allclose(np.array(backend.infer(buf)), reference(buf), atol=1e-5)
+    assert not np.allclose(first, reference(buf))
+    other = _input(24, 32, seed=5)  # and a different buffer of the same shape is not mistaken for the bound one
+    np.testing.assert_allclose(np.array(backend.infer(other)), reference(other), atol=1e-5)
+
+
+@pytest.mark.parametrize("cls", BACKENDS)
+def test_a_failed_reload_keeps_the_previous_model(cls, tiny_static, tmp_path):
+    backend = cls()
+    backend.load(tiny_spec(), tiny_static, "cpu")
+    bad = tmp_path / "broken.onnx"
+    bad.write_bytes(tiny_static.read_bytes()[:100])
+    with pytest.raises(ModelError):
+        backend.load(tiny_spec(), bad, "cpu")
+    x = _input(24, 32)
+    np.testing.assert_allclose(np.asarray(backend.infer(x)), reference(x), atol=1e-5)
