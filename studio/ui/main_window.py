@@ -28,15 +28,19 @@ from studio.ui.settings_controller import SettingsController
 
 log = logging.getLogger(__name__)
 
-ERROR_KINDS = {"error", "failed", "source_error", "backend_error", "sink_error", "vcam_error", "fatal"}
-WARNING_KINDS = {"warning", "fallback", "restart", "degraded", "thermal", "source_lost"}
+# PipelineEvent kinds (studio.control.events.KINDS) -> banner level; a "recovered" event clears its "lost" banner.
+EVENT_LEVELS = {"error": "error", "warning": "warning", "source-lost": "warning", "backend-restart": "warning",
+                "backend-fallback": "warning", "info": "info", "source-recovered": "info", "model-loaded": "info"}
+CLEARS = {"source-recovered": "source-lost"}
 
 
 def event_level(kind: str) -> str:
     k = kind.lower()
-    if k in ERROR_KINDS or k.endswith("error") or "fail" in k:
+    if k in EVENT_LEVELS:
+        return EVENT_LEVELS[k]
+    if k.endswith("error") or "fail" in k:
         return "error"
-    if k in WARNING_KINDS or "warn" in k or "lost" in k or "fallback" in k or "restart" in k:
+    if "warn" in k or "lost" in k or "fallback" in k or "restart" in k:
         return "warning"
     return "info"
 
@@ -48,7 +52,7 @@ def default_pipeline_factory(settings: Settings, source, backend_factory):
 
 
 def build_source(settings: Settings):
-    """The Source the settings ask for; "auto" without a camera is the demo."""
+    """The Source the settings ask for ("auto" without a camera is the demo); built here, opened by the pipeline."""
     from studio.capture.sources import make_source
 
     return make_source(settings.source)
@@ -82,6 +86,7 @@ class MainWindow(QMainWindow):
         self.pipeline = None
         self.recorder = None
         self.snapshot_sink = None
+        self.record_dir: Path | None = None
         self.relay = _Relay(self)
         self.relay.snapshot_done.connect(self._snapshot_done)
         self._closed = False
@@ -156,17 +161,24 @@ class MainWindow(QMainWindow):
         self.pipeline.start()
 
     def _settings_changed(self, settings: Settings, section: str) -> None:
+        """Hand the new settings to the pipeline. It checks them before changing anything (a source that cannot be
+        built, a background file that cannot be read, an unknown model); on refusal the banner says why and this
+        window goes back to what the pipeline still runs, so the next change is not refused for the same reason."""
         if self.pipeline is None:
             return
-        if section == "source":
-            try:
-                source = build_source(settings)
-            except StudioError as exc:
-                self.banners.show_error(exc, key="source")
-                return
-            self.banners.clear("source")
-            self.pipeline.set_source(source)
-        self.pipeline.apply_settings(settings)
+        try:
+            self.pipeline.apply_settings(settings)
+        except StudioError as exc:
+            self.banners.show_error(exc, key=section)
+            self.controller.restore(section, getattr(self.pipeline.settings, section))
+            return
+        except Exception as exc:  # noqa: BLE001 - a bug must show as a banner, not kill the GUI with a traceback
+            log.exception("applying settings failed")
+            self.banners.show_message(f"could not apply the {section} settings: {exc}", "see the log for details",
+                                      "error", key=section)
+            self.controller.restore(section, getattr(self.pipeline.settings, section))
+            return
+        self.banners.clear(section)
 
     # -- bridge slots ----------------------------------------------------------------------------------------
     def _show_frame(self) -> None:
@@ -181,17 +193,38 @@ class MainWindow(QMainWindow):
         level = event_level(kind)
         message = str(getattr(event, "message", event))
         hint = str(getattr(event, "hint", "") or "")
-        if level == "info" and not hint:
-            self.statusBar().showMessage(message, 5000)
+        if kind in CLEARS:
+            self.banners.clear(CLEARS[kind])
+        if level == "info":
+            self.statusBar().showMessage(message, 6000)
             return
-        self.banners.show_message(message, hint, level, key=f"{kind}:{message[:60]}")
+        # one banner per kind of trouble that has a kind of its own; generic errors and warnings per message
+        key = kind if kind not in ("error", "warning") else f"{kind}:{message[:60]}"
+        self.banners.show_message(message, hint, level, key=key)
 
     def _show_stats(self, stats) -> None:
         self.stats_panel.show_stats(stats, self.bridge.display_fps())
         self.model_panel.show_stats(stats)
-        self.output_panel.show_vcam_status(str(field(stats, "vcam", "vcam_status", default="") or ""))
-        self.source_panel.show_state(str(field(stats, "source", "source_name", default="") or ""),
+        self.output_panel.show_vcam_status(str(field(stats, "vcam", default="") or ""))
+        self._show_source_trouble(str(field(stats, "source_state", default="") or ""))
+        self.source_panel.show_state(str(field(stats, "source_name", default="") or ""),
                                      str(field(stats, "source_state", default="") or ""))
+
+    def _show_source_trouble(self, state: str) -> None:
+        """A source that failed (a file that cannot be opened) or was lost stays a banner until it runs again."""
+        if state in ("failed", "lost"):
+            if any(b.key == "source-lost" for b in self.banners.banners):
+                return
+            exc = getattr(self.pipeline, "source_exception", None)
+            if isinstance(exc, StudioError):
+                self.banners.show_message(exc.message, exc.hint, "error", key="source-lost")
+            else:
+                reason = str(getattr(self.pipeline, "source_error", "") or "the source stopped delivering frames")
+                self.banners.show_message(f"source {state}: {reason}",
+                                          "check the camera or file, or pick another source in Source", "error",
+                                          key="source-lost")
+        elif state == "running":
+            self.banners.clear("source-lost")
 
     # -- output actions --------------------------------------------------------------------------------------
     @staticmethod
@@ -229,10 +262,9 @@ class MainWindow(QMainWindow):
             return
         from studio.output import RecorderSink
 
-        path = self.controller.settings.output.record
-        if not path:
-            folder = self._videos_dir()
-            path = str(folder / time.strftime("studio-%Y%m%d-%H%M%S.mp4"))
+        # Not settings.output.record: that path makes every headless run record; the button records on demand.
+        folder = self.record_dir or self._videos_dir()
+        path = str(folder / time.strftime("studio-%Y%m%d-%H%M%S.mp4"))
         try:
             self.recorder = RecorderSink(path)
             self.pipeline.add_sink(self.recorder)

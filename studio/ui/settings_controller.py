@@ -52,6 +52,12 @@ class SettingsController(QObject):
             self._save_timer.start()
         return True
 
+    def restore(self, section: str, value) -> None:
+        """Put one section back (the pipeline refused the new one) without announcing it as a change."""
+        self.settings = dataclasses.replace(self.settings, **{section: value})
+        if self.persist:
+            self._save_timer.start()
+
     def save_now(self) -> None:
         self._save_timer.stop()
         if not self.persist:

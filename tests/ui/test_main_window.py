@@ -9,7 +9,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QPoint, Qt
 
 from studio.config import load_settings
 from studio.core.worker import live_studio_threads
@@ -114,7 +114,8 @@ def test_source_model_and_mirror_follow_the_widgets(qtbot, window, tmp_path):
     w.background_panel.gallery.setCurrentRow(w.background_panel.find(kind="none"))
     w.tabs.setCurrentIndex(w.tabs.indexOf(w.tabs.widget(3)))
     qtbot.waitUntil(w.output_panel.mirror.isVisible, timeout=WAIT)
-    qtbot.mouseClick(w.output_panel.mirror, Qt.MouseButton.LeftButton)
+    box = w.output_panel.mirror
+    qtbot.mouseClick(box, Qt.MouseButton.LeftButton, pos=QPoint(8, box.height() // 2))  # on the indicator
     assert w.output_panel.mirror.isChecked() and w.controller.settings.output.mirror
 
     def left_is_blue():
@@ -151,13 +152,14 @@ def test_output_vcam_snapshot_and_record(qtbot, window, tmp_path):
     assert path.is_file() and path.parent == tmp_path / "snapshots"
     qtbot.waitUntil(lambda: str(path) in w.output_panel.last_saved.text(), timeout=WAIT)
 
-    rec = tmp_path / "clip.avi"
-    w.controller.update("output", record=str(rec))
+    w.record_dir = tmp_path / "videos"
     w.output_panel.record.setChecked(True)
     assert w.recorder is not None
     wait_frames(qtbot, w, 10)
     w.output_panel.record.setChecked(False)
-    qtbot.waitUntil(rec.is_file, timeout=WAIT)
+    qtbot.waitUntil(lambda: len(list(w.record_dir.glob("studio-*.mp4"))) == 1, timeout=WAIT)
+    rec = next(w.record_dir.glob("studio-*.mp4"))
+    assert w.controller.settings.output.record == ""  # the button does not turn every later run into a recording
     cap = cv2.VideoCapture(str(rec))
     ok, frame = cap.read()
     cap.release()

@@ -94,7 +94,9 @@ def dataclass_like(ns, **changes):
 def test_event_levels():
     assert event_level("error") == "error"
     assert event_level("vcam_error") == "error"
-    assert event_level("backend_fallback") == "warning"
+    assert event_level("source-lost") == "warning"
+    assert event_level("source-recovered") == "info"
+    assert event_level("backend-fallback") == "warning"
     assert event_level("source_lost") == "warning"
     assert event_level("model_loaded") == "info"
 

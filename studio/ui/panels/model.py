@@ -164,7 +164,13 @@ class ModelPanel(QWidget):
     def show_stats(self, stats) -> None:
         backend = getattr(stats, "backend", "") or "—"
         model = getattr(stats, "model", "") or ""
-        self.device.setText(f"{model}: {backend}" if model else backend)
+        text = f"{model}: {backend}" if model else backend
+        if getattr(stats, "model_loading", False):
+            text += " (loading…)"
+        requested = getattr(stats, "backend_requested", "")
+        if requested:
+            text += f"\nasked for: {requested}"
+        self.device.setText(text)
         size = getattr(stats, "input_size", None)
         self.input_size.setText(f"{size[0]} x {size[1]}" if size else "—")
         tier = getattr(stats, "tier", "") or "—"

@@ -80,7 +80,8 @@ def stats_values(stats, display_fps: float | None = None) -> dict[str, tuple[str
         values[k] = (_fmt(out[k], "fps"), _num(out[k]))
     for k in ("latency_p50", "latency_p95", "infer_ms"):
         values[k] = (_fmt(out[k], "ms"), _num(out[k]))
-    mask_ms = _num(field(stats, "mask_ms"))
+    mask = field(stats, "mask_ms")
+    mask_ms = _num(_pct(mask, 50) if isinstance(mask, dict) else mask)
     if mask_ms is not None and values["infer_ms"][1] is not None:
         values["infer_ms"] = (f"{values['infer_ms'][0]} (mask {mask_ms:.1f} ms)", values["infer_ms"][1])
     values["motion"] = (f"{tier or '—'}" + (f"  {motion:.3f}" if motion is not None else ""), motion)
@@ -123,15 +124,20 @@ class StatsPanel(QWidget):
         for key, (text, number) in stats_values(stats, display_fps).items():
             self.labels[key].setText(text)
             self.sparks[key].add(number)
-        drops = field(stats, "drops")
-        counts = field(stats, "tier_counts", "per_tier_counts")
-        thermal = field(stats, "thermal_state", "thermal")
+        counts = field(stats, "inferences_per_tier")
         parts = []
         if counts:
             parts.append("inferences by tier: " + ", ".join(f"{k} {v}" for k, v in dict(counts).items()))
-        if drops is not None:
-            parts.append(f"dropped: {drops if not isinstance(drops, dict) else ', '.join(f'{k} {v}' for k, v in drops.items())}")
+        drops = [(label, field(stats, key)) for key, label in (("capture_drops", "capture"),
+                                                              ("inference_drops", "inference"))]
+        if any(v is not None for _, v in drops):
+            parts.append("dropped: " + ", ".join(f"{label} {v}" for label, v in drops if v is not None))
+        restarts, fallbacks = field(stats, "restarts"), field(stats, "fallbacks")
+        if restarts or fallbacks:
+            parts.append(f"backend restarts {restarts or 0}, fallbacks {fallbacks or 0}")
+        thermal = field(stats, "thermal_state")
         if thermal:
-            parts.append(f"thermal: {thermal}")
+            temp = _num(field(stats, "temperature_c"))
+            parts.append(f"thermal: {thermal}" + (f" ({temp:.0f} °C)" if temp is not None else ""))
         self.extra.setText("\n".join(parts))
         self.updates += 1
