@@ -2,8 +2,9 @@
 
 Per row: load time (backend creation and compilation), first-inference time (first frame: lazy allocations, shape
 specialisation), then after a warm-up the p50/p95 over ``runs`` of the whole Segmenter (frame in -> mask at model
-size: resize/normalise + infer + activation) and of infer alone. Each row loads its backend afresh so the first-frame
-time belongs to that frame size. Rows of one model are compared with its fastest row (by whole-Segmenter p50).
+size: resize/normalise + infer + activation) and of infer alone. Each (model, frame size) loads its backends afresh,
+so the first-frame time belongs to that frame size, and times them in alternation (see bench_group). Rows of one
+model are compared with its fastest row (by whole-Segmenter p50).
 Frames are synthetic (fixed-seed noise over a gradient): these networks cost the same whatever the picture shows.
 """
 
@@ -96,53 +97,88 @@ def _ms(values: list[float], q: float) -> float:
     return float(np.percentile(np.asarray(values) * 1000.0, q))
 
 
-def bench_row(spec, path, backend_name: str, device: str, size: tuple[int, int], runs: int,
-              warmup: int) -> ModelBenchRow:
-    """One model on one backend at one frame size; errors become the row's ``error`` rather than an exception."""
+class _Contender:
+    """One backend of a group: its row, its Segmenter and its timings."""
+
+    def __init__(self, row: ModelBenchRow, segmenter) -> None:
+        self.row = row
+        self.segmenter = segmenter
+        self.totals: list[float] = []
+        self.infers: list[float] = []
+        self.pres: list[float] = []
+        self.posts: list[float] = []
+
+    def step(self, frame: np.ndarray, record: bool) -> None:
+        seg = self.segmenter.segment(frame)
+        if record:
+            self.totals.append(seg.total_seconds)
+            self.infers.append(seg.infer_seconds)
+            self.pres.append(seg.pre_seconds)
+            self.posts.append(seg.post_seconds)
+
+    def finish(self) -> None:
+        r = self.row
+        r.runs = len(self.totals)
+        r.total_p50_ms, r.total_p95_ms = _ms(self.totals, 50), _ms(self.totals, 95)
+        r.infer_p50_ms, r.infer_p95_ms = _ms(self.infers, 50), _ms(self.infers, 95)
+        r.pre_p50_ms, r.post_p50_ms = _ms(self.pres, 50), _ms(self.posts, 50)
+
+
+def bench_group(spec, path, backend_names: list[str], device: str, size: tuple[int, int], runs: int,
+                warmup: int) -> list[ModelBenchRow]:
+    """One model at one frame size on several backends, timed in alternation (run i of every backend, then run
+    i+1): on a shared or thermally throttling box, load drifts over a minute, and alternating makes the drift hit
+    every backend alike so the ratios stay fair. A backend that fails becomes its row's ``error``."""
     from studio.inference.registry import create_backend
     from studio.inference.segmenter import Segmenter
 
-    row = ModelBenchRow(model=spec.name, backend=backend_name, frame=f"{size[0]}x{size[1]}")
     frame = synthetic_frame(*size)
-    gc.collect()
-    t0 = time.perf_counter()
+    rows: list[ModelBenchRow] = []
+    contenders: list[_Contender] = []
     try:
-        backend, report = create_backend(backend_name, spec, path, device)
-    except StudioError as exc:
-        row.error = exc.message
-        return row
-    row.load_ms = (time.perf_counter() - t0) * 1000.0
-    info = report.chosen
-    row.runtime, row.version, row.device, row.notes = info.name, info.version, info.device, info.notes
-    segmenter = Segmenter(spec, backend)
-    try:
-        t0 = time.perf_counter()
-        first = segmenter.segment(frame)
-        row.first_ms = (time.perf_counter() - t0) * 1000.0
-        row.input_size = f"{first.input_size[0]}x{first.input_size[1]}"
-        for _ in range(warmup):
-            segmenter.segment(frame)
-        totals, infers, pres, posts = [], [], [], []
-        gc.disable()  # a collection inside one timed run is noise, not the model's cost
-        try:
-            for _ in range(runs):
-                seg = segmenter.segment(frame)
-                totals.append(seg.total_seconds)
-                infers.append(seg.infer_seconds)
-                pres.append(seg.pre_seconds)
-                posts.append(seg.post_seconds)
-        finally:
-            gc.enable()
-    except Exception as exc:  # a runtime failing mid-run is a result to report, not a reason to lose the others
-        row.error = f"{type(exc).__name__}: {exc}"
-        return row
+        for name in backend_names:
+            row = ModelBenchRow(model=spec.name, backend=name, frame=f"{size[0]}x{size[1]}")
+            rows.append(row)
+            gc.collect()
+            t0 = time.perf_counter()
+            try:
+                backend, report = create_backend(name, spec, path, device)
+            except StudioError as exc:
+                row.error = exc.message
+                continue
+            row.load_ms = (time.perf_counter() - t0) * 1000.0
+            info = report.chosen
+            row.runtime, row.version, row.device, row.notes = info.name, info.version, info.device, info.notes
+            contender = _Contender(row, Segmenter(spec, backend))
+            contenders.append(contender)
+            try:
+                t0 = time.perf_counter()
+                first = contender.segmenter.segment(frame)
+                row.first_ms = (time.perf_counter() - t0) * 1000.0
+                row.input_size = f"{first.input_size[0]}x{first.input_size[1]}"
+            except Exception as exc:  # a runtime failing on the first frame is a result, not a reason to stop
+                row.error = f"{type(exc).__name__}: {exc}"
+        live = [c for c in contenders if c.row.error is None]
+        for i in range(warmup + runs):
+            record = i >= warmup
+            if record:
+                gc.disable()  # a collection inside a timed run is noise, not the model's cost
+            try:
+                for c in live:
+                    if c.row.error is None:
+                        try:
+                            c.step(frame, record)
+                        except Exception as exc:
+                            c.row.error = f"{type(exc).__name__}: {exc}"
+            finally:
+                gc.enable()
+        for c in live:
+            if c.row.error is None:
+                c.finish()
     finally:
-        segmenter.close()
-    row.runs = runs
-    row.total_p50_ms, row.total_p95_ms = _ms(totals, 50), _ms(totals, 95)
-    row.infer_p50_ms, row.infer_p95_ms = _ms(infers, 50), _ms(infers, 95)
-    row.pre_p50_ms, row.post_p50_ms = _ms(pres, 50), _ms(posts, 50)
-    return row
+        for c in contenders:
+            c.segmenter.close()
+    return rows
 
 
 def add_ratios(rows: list[ModelBenchRow]) -> None:
@@ -206,13 +242,12 @@ def run_models_bench(models: list[str] | None, backends: list[str] | None, sizes
             spec, path = registry.resolve(name)
         except StudioError as exc:
             rows.extend(ModelBenchRow(model=name, backend=b, frame=f"{w}x{h}", error=exc.message)
-                        for b in backends for w, h in sizes)
+                        for w, h in sizes for b in backends)
             continue
-        for backend_name in backends:
-            for size in sizes:
-                if progress:
-                    progress(f"{name} / {backend_name} / {size[0]}x{size[1]}")
-                rows.append(bench_row(spec, path, backend_name, device, size, runs, warmup))
+        for size in sizes:
+            if progress:
+                progress(f"{name} at {size[0]}x{size[1]}: {', '.join(backends)}")
+            rows.extend(bench_group(spec, path, backends, device, size, runs, warmup))
     add_ratios(rows)
     return rows
 
