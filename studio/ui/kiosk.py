@@ -55,12 +55,15 @@ class _Relay(QObject):
 
 
 def kiosk_live_settings(settings: Settings) -> Settings:
-    """The live pipeline in the kiosk runs the kiosk's model and shows the cutout on a checkerboard (transparent)."""
+    """The kiosk's live pipeline only frames the shot: staff see the camera picture, and the cutout is made once, at
+    full resolution, on Capture. Its live masks are not shown, so inference runs at a trickle (1-2 per second) with the
+    cheapest embedded portrait model, leaving the CPU to capture and to the cutout itself."""
     return dataclasses.replace(
         settings,
-        inference=dataclasses.replace(settings.inference, model=settings.kiosk.model),
-        background=dataclasses.replace(settings.background, kind="none"),
-        output=dataclasses.replace(settings.output, vcam=False),
+        inference=dataclasses.replace(settings.inference, model="selfie-landscape"),
+        gate=dataclasses.replace(settings.gate, enabled=True, static_fps=1.0, moderate_fps=2.0, fast_fps=2.0),
+        background=dataclasses.replace(settings.background, kind="color"),
+        output=dataclasses.replace(settings.output, vcam=False, record=""),
     )
 
 
@@ -260,7 +263,7 @@ class KioskWindow(QWidget):
     def _show_frame(self) -> None:
         item = self.bridge.take_frame()
         if item is not None:
-            self.live.set_frame(item.image)
+            self.live.set_frame(item.original_qimage())
 
     def _show_event(self, event) -> None:
         from studio.ui.main_window import event_level

@@ -122,7 +122,7 @@ class MainWindow(QMainWindow):
         sdock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable)
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, sdock)
         self.resizeDocks([dock, sdock], [470, 470], Qt.Orientation.Horizontal)
-        self.resizeDocks([dock, sdock], [520, 340], Qt.Orientation.Vertical)
+        self.resizeDocks([dock, sdock], [430, 450], Qt.Orientation.Vertical)
 
         self.bridge = PipelineBridge(self)
         self.bridge.frame_ready.connect(self._show_frame)

@@ -11,7 +11,7 @@ from PySide6.QtWidgets import QWidget
 
 
 class Sparkline(QWidget):
-    def __init__(self, parent: QWidget | None = None, *, length: int = 120, colour: str = "#4fc3f7") -> None:
+    def __init__(self, parent: QWidget | None = None, *, length: int = 60, colour: str = "#4fc3f7") -> None:
         super().__init__(parent)
         self.values: deque[float] = deque(maxlen=length)
         self.colour = QColor(colour)

@@ -99,8 +99,10 @@ class StatsPanel(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         lay = QVBoxLayout(self)
+        lay.setContentsMargins(6, 2, 6, 2)
         grid = QGridLayout()
         grid.setColumnStretch(2, 1)
+        grid.setVerticalSpacing(3)
         self.labels: dict[str, QLabel] = {}
         self.sparks: dict[str, Sparkline] = {}
         for r, (key, label, colour) in enumerate(ROWS):
