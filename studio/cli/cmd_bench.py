@@ -11,6 +11,7 @@ import importlib
 
 BENCHES = [
     "studio.bench.models",
+    "studio.bench.pipeline",
 ]
 
 

@@ -17,6 +17,7 @@ COMMANDS = [
     "studio.cli.cmd_models",
     "studio.cli.cmd_gui",
     "studio.cli.cmd_bench",
+    "studio.cli.cmd_cam",
 ]
 
 

@@ -46,10 +46,11 @@ class EventHub:
     def emit(self, kind: str, message: str, hint: str = "") -> PipelineEvent:
         if kind not in KINDS:
             kind = "info"
+        if not hint and "\n  hint: " in message:  # a StudioError's str(): keep the hint apart
+            message, _, hint = message.partition("\n  hint: ")
         event = PipelineEvent(kind, message, hint)
-        level = logging.ERROR if kind == "error" else logging.WARNING if kind in (
-            "warning", "source-lost", "backend-restart", "backend-fallback") else logging.INFO
-        log.log(level, "%s: %s%s", kind, message, f" ({hint})" if hint else "")
+        # Debug only: whoever raises an event logs it at its own level (the capture thread, the watchdog, ...).
+        log.debug("%s: %s%s", kind, message, f" ({hint})" if hint else "")
         with self._lock:
             subscribers = list(self._subscribers)
             self.history.append(event)

@@ -82,6 +82,15 @@ class OutputThread(Worker):
         self.tier = "fast"
         self.vcam_status = "off"
 
+    @property
+    def frame_size(self) -> tuple[int, int] | None:
+        return self._size
+
+    def reset_stats(self) -> None:
+        # New windows, swapped in by assignment: the output thread adds to whichever it sees, never a torn one.
+        self.latency = LatencyWindow(3600)
+        self.mask_latency = LatencyWindow(600)
+
     # -- commands from other threads ---------------------------------------------------------------------------
     def post(self, fn: Callable[[], None]) -> None:
         """Run ``fn`` on the output thread at the next frame boundary."""
@@ -133,6 +142,7 @@ class OutputThread(Worker):
         name = getattr(sink, "name", type(sink).__name__)
         if isinstance(exc, StudioError):
             message, hint = exc.message, exc.hint
+            log.warning("sink %s taken out: %s", name, message)
         else:
             log.error("sink %s failed", name, exc_info=exc)
             message, hint = f"output {name} failed: {exc}", ""

@@ -150,7 +150,7 @@ class LivePipeline:
     def _on_capture_event(self, kind: str, message: str) -> None:
         if kind == "source-lost":
             self._source_state = "lost"
-            self._events.emit("source-lost", message, self._capture.last_error.partition("hint: ")[2])
+            self._events.emit("source-lost", message)
         elif kind == "source-recovered":
             self._source_state = "running"
             self._events.emit("source-recovered", message)
@@ -242,6 +242,7 @@ class LivePipeline:
         self._output.gate.max_tier = state.tier_cap
         self._inference.set_max_area(state.max_area)
         if state.throttled:
+            log.warning("thermal throttle at %s C", state.temp_c)
             self._events.emit("warning", f"the box is hot ({state.temp_c:.0f} C): fewer inferences until it cools",
                               f"threshold {state.threshold_c:.0f} C; improve cooling or choose a lighter model")
         else:
@@ -269,6 +270,15 @@ class LivePipeline:
         if cap.error is not None:
             return str(cap.error)
         return cap.last_error if cap.lost else ""
+
+    @property
+    def source_exception(self) -> BaseException | None:
+        """The error that ended the capture thread (a file that cannot be opened), if any."""
+        return self._capture.error
+
+    def reset_stats(self) -> None:
+        """Start the latency windows afresh (e.g. after warm-up, so a report covers the steady state only)."""
+        self._output.reset_stats()
 
     def stats(self) -> PipelineStats:
         out, inf, cap = self._output, self._inference.status(), self._capture
@@ -306,8 +316,10 @@ class LivePipeline:
             vcam=out.vcam_status,
             source_name=getattr(cap.source, "name", ""),
             source_state=self._source_state_now(),
+            frames_in=cap.frames,
             frames_out=out.frames_out,
             frames_repeated=out.frames_repeated,
             cpu_seconds=time.process_time() - self._cpu_start if self._t_start else 0.0,
             sinks=[getattr(s, "name", type(s).__name__) for s in list(out.sinks)],
+            frame_size=out.frame_size,
         )

@@ -47,10 +47,12 @@ class PipelineStats:
     vcam: str  # "off", "on <device>", "error: ..."
     source_name: str
     source_state: str  # starting | running | lost | finished | failed | stopped
+    frames_in: int  # frames captured
     frames_out: int
     frames_repeated: int  # re-emitted last frames while the source was lost or stalled
     cpu_seconds: float  # process CPU time since start (all threads)
     sinks: list[str] = field(default_factory=list)
+    frame_size: tuple[int, int] | None = None  # (width, height) of the frames going out
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready data (NaN becomes None; percentile keys become "p50"...)."""

@@ -1,0 +1,208 @@
+"""`studio cam`: the live pipeline without a window: camera (or file, image, synthetic scene) in, background replaced,
+virtual camera / recording out, until Ctrl-C or ``--duration``; a live status line on a terminal; final stats as JSON.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+from studio.core.errors import StudioError
+
+SYNTHETIC = "synthetic"
+
+
+def register(sub) -> None:
+    p = sub.add_parser("cam", help="run the live pipeline headless (camera/file in, virtual camera/recording out)",
+                       description="Replace the background of a live source without a window. Settings come from "
+                                   "the settings file; flags override them for this run.")
+    p.add_argument("--source", required=True, metavar="SRC",
+                   help="camera index, device path or URL; a video file; a picture; or synthetic, synthetic:still, "
+                        "synthetic:slow, synthetic:fast (a generated scene)")
+    p.add_argument("--background", metavar="BG",
+                   help="blur, none (transparent), a colour (#00b140, green, ...), or a picture or video file")
+    p.add_argument("--blur", type=int, metavar="N", help="blur strength (kernel size in pixels)")
+    p.add_argument("--model", help="model name (see `studio models list`)")
+    p.add_argument("--backend", help="auto, onnxruntime, openvino, tensorrt")
+    p.add_argument("--device", help="auto, cpu, gpu, cuda, npu ...")
+    vc = p.add_mutually_exclusive_group()
+    vc.add_argument("--vcam", dest="vcam", action="store_true", default=None, help="send to the virtual camera")
+    vc.add_argument("--no-vcam", dest="vcam", action="store_false", help="do not use the virtual camera")
+    p.add_argument("--vcam-device", metavar="DEV", help="virtual camera device (e.g. /dev/video10)")
+    p.add_argument("--mirror", action="store_true", default=None, help="mirror the output left-right")
+    p.add_argument("--record", metavar="FILE", help="also record the output to this video file")
+    p.add_argument("--size", metavar="WxH", help="requested capture size (cameras, synthetic), e.g. 1280x720")
+    p.add_argument("--fps", type=float, help="requested capture frame rate (cameras, synthetic, pictures)")
+    p.add_argument("--no-loop", action="store_true", help="stop at the end of a video file instead of looping")
+    p.add_argument("--duration", type=float, metavar="SECONDS", help="stop after this many seconds (default: Ctrl-C)")
+    p.add_argument("--stats-json", metavar="FILE", help="write the final stats here as JSON")
+    p.add_argument("--settings", metavar="FILE", help="settings file (default: the user settings file)")
+    p.add_argument("--no-telemetry", action="store_true", help="do not poll temperatures and load")
+    p.set_defaults(func=cmd_cam)
+
+
+def source_settings(src: str, settings) -> None:
+    """Fill ``settings.source`` from a --source value."""
+    from studio.capture.files import IMAGE_EXTENSIONS, VIDEO_EXTENSIONS
+    from studio.capture.synthetic import MOTION_SPEEDS
+    from studio.core.errors import SourceError
+
+    s = settings.source
+    text = src.strip()
+    if text == SYNTHETIC or text.startswith(SYNTHETIC + ":"):
+        motion = text.partition(":")[2] or "moving"
+        if motion not in MOTION_SPEEDS:
+            raise SourceError(f"unknown synthetic motion {motion!r}",
+                              hint=f"use synthetic or synthetic:{'|'.join(MOTION_SPEEDS)}")
+        s.kind, s.uri = "synthetic", motion
+        return
+    path = Path(text).expanduser()
+    suffix = path.suffix.lower()
+    if text.isdigit() or text.startswith("/dev/") or "://" in text:
+        s.kind, s.uri = "camera", text
+    elif suffix in IMAGE_EXTENSIONS:
+        s.kind, s.uri = "image", str(path)
+    elif suffix in VIDEO_EXTENSIONS or path.is_file():
+        s.kind, s.uri = "file", str(path)
+    else:
+        raise SourceError(f"cannot tell what source {src!r} is",
+                          hint="give a camera index (0), a device path (/dev/video0), a URL, a video or picture "
+                               "file, or synthetic")
+    if s.kind in ("file", "image") and not path.is_file():
+        raise SourceError(f"source file not found: {path}", hint="check the path")
+
+
+def background_settings(bg: str, settings) -> None:
+    from studio.capture.files import IMAGE_EXTENSIONS, VIDEO_EXTENSIONS
+    from studio.compose.backgrounds import is_color
+    from studio.compose.base import BackgroundError
+
+    b = settings.background
+    text = bg.strip()
+    if text.lower() in ("blur", "none"):
+        b.kind = text.lower()
+    elif is_color(text):
+        b.kind, b.color = "color", text
+    else:
+        path = Path(text).expanduser()
+        suffix = path.suffix.lower()
+        if suffix in IMAGE_EXTENSIONS:
+            b.kind = "image"
+        elif suffix in VIDEO_EXTENSIONS:
+            b.kind = "video"
+        else:
+            raise BackgroundError(f"cannot tell what background {bg!r} is",
+                                  hint="blur, none, a colour (#00b140) or a picture/video file")
+        if not path.is_file():
+            raise BackgroundError(f"background file not found: {path}", hint="check the path")
+        b.path = str(path)
+
+
+def build_settings(args):
+    from studio.config.settings import SettingsError, load_settings
+
+    settings = load_settings(Path(args.settings).expanduser() if args.settings else None)
+    if args.size:
+        try:
+            w, h = (int(v) for v in args.size.lower().split("x"))
+        except ValueError:
+            raise SettingsError(f"--size {args.size!r}: expected WIDTHxHEIGHT, e.g. 1280x720") from None
+        settings.source.width, settings.source.height = w, h
+    if args.fps:
+        settings.source.fps = args.fps
+    if args.no_loop:
+        settings.source.loop = False
+    source_settings(args.source, settings)
+    if args.background:
+        background_settings(args.background, settings)
+    if args.blur:
+        settings.background.blur_strength = args.blur
+    for attr in ("model", "backend", "device"):
+        if getattr(args, attr):
+            setattr(settings.inference, attr, getattr(args, attr))
+    if args.vcam is not None:
+        settings.output.vcam = args.vcam
+    if args.vcam_device:
+        settings.output.vcam_device = args.vcam_device
+    if args.mirror:
+        settings.output.mirror = True
+    if args.record is not None:
+        settings.output.record = args.record
+    return settings.validate()
+
+
+def status_line(st) -> str:
+    lat = st.latency_ms.get(50, float("nan"))
+    temp = "" if st.temperature_c is None else f" {st.temperature_c:.0f}C"
+    return (f"out {st.output_fps:5.1f} fps  cap {st.capture_fps:5.1f}  inf {st.inference_fps:5.1f}/s "
+            f"[{st.tier:<8}]  lat {lat:5.1f} ms  mask p50 {st.mask_ms.get(50, float('nan')):5.1f} ms  "
+            f"{st.backend or 'loading'}  {st.thermal_state}{temp}  src {st.source_state}")
+
+
+def cmd_cam(args) -> int:
+    import logging
+
+    settings = build_settings(args)
+    if args.duration is not None and args.duration <= 0:
+        raise StudioError("--duration must be positive")
+    studio_log = logging.getLogger("studio")
+    level = studio_log.level
+    if not getattr(args, "verbose", 0):
+        # Events are printed below with their hints; the same news in log form would say everything twice.
+        studio_log.setLevel(logging.ERROR)
+    try:
+        return _run(args, settings)
+    finally:
+        studio_log.setLevel(level)
+
+
+def _run(args, settings) -> int:
+    from studio.control.pipeline import LivePipeline
+    from studio.control.session import run_session
+    from studio.core.atomic import write_text_atomic
+
+    pipeline = LivePipeline(settings, telemetry=not args.no_telemetry)
+    tty = sys.stdout.isatty()
+
+    vcam_failed = []
+
+    def on_event(event) -> None:
+        if event.kind == "error" and settings.output.vcam and "virtual camera" in event.message:
+            vcam_failed.append(event)
+        if event.kind in ("error", "warning", "source-lost", "backend-restart", "backend-fallback"):
+            hint = f"\n  hint: {event.hint}" if event.hint else ""
+            print(f"\nstudio cam: {event.kind}: {event.message}{hint}", file=sys.stderr)
+
+    pipeline.subscribe(on_event)
+
+    def tick(st) -> None:
+        if tty:
+            print("\r" + status_line(st)[:160].ljust(160), end="", flush=True)
+
+    try:
+        report = run_session(pipeline, args.duration, tick=tick, should_stop=lambda: bool(vcam_failed))
+    except BaseException:
+        pipeline.close(10.0)
+        raise
+    if tty:
+        print()
+    data = report.to_dict()
+    print(f"studio cam: {report.source} -> {report.frames_out} frames in {report.duration_s:.1f} s: "
+          f"output {report.output_fps:.1f} fps (source {report.source_fps:.1f}), latency p50 "
+          f"{_fmt(report.latency_ms.get('p50'))} / p95 {_fmt(report.latency_ms.get('p95'))} ms, "
+          f"{report.inference_fps:.1f} inferences/s {report.inference_rate_per_tier}, "
+          f"mask p50 {_fmt(report.mask_ms.get('p50'))} ms, CPU {report.cpu_s_per_min:.1f} s/min, "
+          f"{report.backend}")
+    if args.stats_json:
+        write_text_atomic(Path(args.stats_json).expanduser(), json.dumps(data, indent=2) + "\n")
+    if vcam_failed or (settings.output.vcam and report.vcam.startswith("error")):
+        print("studio cam: stopped: the virtual camera could not be used (see the hint above)", file=sys.stderr)
+        return 2
+    if report.ended_by == "failed":
+        return 1
+    return 0
+
+
+def _fmt(v) -> str:
+    return "-" if v is None else f"{v:.1f}"

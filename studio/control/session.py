@@ -1,0 +1,158 @@
+"""Run a LivePipeline for a while and report on the whole run: what `studio cam` prints and the benchmark records.
+
+Rates here are counts over the measured span (first output frame after warm-up to the end), not the 2-second rolling
+rates of ``stats()``, so a 20-second run gives one number per stage that does not depend on when it was sampled.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass, field
+from typing import Any, Callable
+
+from studio.control.pipeline import LivePipeline
+from studio.control.stats import PipelineStats
+from studio.core.errors import SourceError, StudioError
+
+
+@dataclass
+class SessionReport:
+    source: str
+    source_fps: float
+    frame_size: tuple[int, int] | None
+    model: str
+    backend: str
+    input_size: tuple[int, int] | None
+    duration_s: float  # the measured span
+    warmup_s: float  # start -> first mask (model load, first inference)
+    frames_in: int
+    frames_out: int
+    frames_repeated: int
+    capture_fps: float
+    output_fps: float
+    inference_fps: float
+    latency_ms: dict[str, float | None]  # capture -> sinks written
+    mask_ms: dict[str, float | None]  # frame captured -> its mask at frame size
+    infer_ms_p50: float | None
+    segment_ms_p50: float | None  # pre + infer + post
+    inferences: int
+    inferences_per_tier: dict[str, int]
+    inference_rate_per_tier: dict[str, float]  # inferences per second of run, by tier
+    gate_skips: int
+    capture_drops: int
+    restarts: int
+    fallbacks: int
+    cpu_seconds: float  # process CPU time over the measured span
+    cpu_s_per_min: float
+    vcam: str
+    source_state: str
+    ended_by: str  # duration | source-finished | interrupted | failed
+    events: list[dict[str, Any]] = field(default_factory=list)
+    final: dict[str, Any] = field(default_factory=dict)  # the last PipelineStats, as plain data
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        for k, v in d.items():
+            if isinstance(v, float):
+                d[k] = round(v, 3)
+        return d
+
+
+def wait_until_running(pipeline: LivePipeline, timeout: float = 20.0, lost_grace: float = 5.0) -> float:
+    """Wait for the first output frame; raise the source's error (with its hint) when it cannot deliver one.
+
+    Returns the seconds it took. A live source that is still retrying after ``timeout`` is an error too: `studio cam`
+    must say "cannot open camera 3" rather than sit there."""
+    t0 = time.perf_counter()
+    while time.perf_counter() - t0 < timeout:
+        st = pipeline.stats()
+        if st.source_state == "failed":
+            exc = pipeline.source_exception
+            if isinstance(exc, StudioError):
+                raise exc
+            raise SourceError(f"cannot read {st.source_name}: {exc}")
+        if st.frames_out > 0:
+            return time.perf_counter() - t0
+        if st.state == "failed":
+            raise StudioError("the live pipeline failed to start", hint="run with -v for the log")
+        if st.source_state == "lost" and time.perf_counter() - t0 > lost_grace:
+            break  # a camera that never delivered: it has been retried; say so instead of waiting on
+        time.sleep(0.02)
+    st = pipeline.stats()
+    reason = pipeline.source_error or "no frame arrived"
+    raise SourceError(f"cannot open {st.source_name}: {reason.splitlines()[0]}",
+                      hint=reason.partition("hint: ")[2] or "check the source (camera index, path or URL)")
+
+
+def run_session(pipeline: LivePipeline, duration: float | None, *, warmup_timeout: float = 60.0,
+                tick: Callable[[PipelineStats], None] | None = None, tick_s: float = 0.5,
+                stop_when_finished: bool = True, should_stop: Callable[[], bool] | None = None) -> SessionReport:
+    """Start (if needed), wait for frames and the first mask, measure for ``duration`` seconds (None: until
+    KeyboardInterrupt), stop and join. ``tick`` gets a stats snapshot every ``tick_s`` (the live status line)."""
+    from studio.core.worker import WorkerState
+
+    t_start = time.perf_counter()
+    if pipeline.state is WorkerState.NEW:
+        pipeline.start()
+    ended_by = "duration"
+    try:
+        wait_until_running(pipeline)
+        while pipeline.stats().inferences == 0 and time.perf_counter() - t_start < warmup_timeout:
+            if pipeline.state is WorkerState.FAILED:
+                break
+            time.sleep(0.02)
+        warmup = time.perf_counter() - t_start
+        pipeline.reset_stats()
+        base = pipeline.stats()
+        t0, cpu0 = time.perf_counter(), time.process_time()
+        next_tick = t0 + tick_s
+        try:
+            while duration is None or time.perf_counter() - t0 < duration:
+                time.sleep(min(0.05, tick_s))
+                if should_stop is not None and should_stop():
+                    ended_by = "failed"
+                    break
+                now = time.perf_counter()
+                st = None
+                if tick is not None and now >= next_tick:
+                    next_tick = now + tick_s
+                    st = pipeline.stats()
+                    tick(st)
+                if stop_when_finished or pipeline.state is WorkerState.FAILED:
+                    st = st or pipeline.stats()
+                    if stop_when_finished and st.source_state in ("finished", "failed"):
+                        ended_by = "source-finished" if st.source_state == "finished" else "failed"
+                        break
+                    if st.state == "failed":
+                        ended_by = "failed"
+                        break
+        except KeyboardInterrupt:
+            ended_by = "interrupted"
+        end = pipeline.stats()
+        span = max(1e-6, time.perf_counter() - t0)
+        cpu = time.process_time() - cpu0
+    finally:
+        pipeline.stop()
+        joined = pipeline.join(10.0)
+    tiers = {k: end.inferences_per_tier.get(k, 0) - base.inferences_per_tier.get(k, 0)
+             for k in ("static", "moderate", "fast")}
+    size = end.frame_size
+    final = end.to_dict()
+    if not joined:
+        final["join_error"] = "some threads did not end within 10 s"
+    return SessionReport(
+        source=end.source_name, source_fps=end.source_fps, frame_size=size, model=end.model, backend=end.backend,
+        input_size=end.input_size, duration_s=span, warmup_s=warmup,
+        frames_in=end.frames_in - base.frames_in, frames_out=end.frames_out - base.frames_out,
+        frames_repeated=end.frames_repeated - base.frames_repeated,
+        capture_fps=(end.frames_in - base.frames_in) / span, output_fps=(end.frames_out - base.frames_out) / span,
+        inference_fps=(end.inferences - base.inferences) / span,
+        latency_ms=final["latency_ms"], mask_ms=final["mask_ms"], infer_ms_p50=final["infer_ms"],
+        segment_ms_p50=final["segment_ms"], inferences=end.inferences - base.inferences,
+        inferences_per_tier=tiers, inference_rate_per_tier={k: round(v / span, 2) for k, v in tiers.items()},
+        gate_skips=end.gate_skips - base.gate_skips, capture_drops=end.capture_drops - base.capture_drops,
+        restarts=end.restarts, fallbacks=end.fallbacks, cpu_seconds=cpu, cpu_s_per_min=cpu * 60.0 / span,
+        vcam=end.vcam, source_state=end.source_state, ended_by=ended_by,
+        events=[{"kind": e.kind, "message": e.message, "hint": e.hint} for e in pipeline.events
+                if e.kind not in ("info",)],
+        final=final)
