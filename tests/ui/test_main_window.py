@@ -200,3 +200,36 @@ def test_settings_file_is_the_headless_one(qtbot, ui_settings, settings_path, ba
     saved = load_settings(settings_path)
     assert saved.refine.feather == 5 and saved.gate.enabled is False
     w.close()
+
+
+def test_dropping_files_on_the_gallery(qtbot, ui_settings, settings_path, backend_factory, tmp_path):
+    from PySide6.QtCore import QMimeData, QPointF, QUrl
+    from PySide6.QtGui import QDropEvent
+
+    w = MainWindow(ui_settings, settings_path=settings_path, backend_factory=backend_factory)
+    qtbot.addWidget(w)
+    pic = tmp_path / "dropped.jpg"
+    cv2.imwrite(str(pic), np.full((60, 80, 3), 200, np.uint8))
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(pic))])
+    event = QDropEvent(QPointF(10, 10), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
+                       Qt.KeyboardModifier.NoModifier)
+    gallery = w.background_panel.gallery
+    gallery.dropEvent(event)
+    assert event.isAccepted()
+    assert gallery.currentItem().text() == "dropped.jpg"
+    assert w.controller.settings.background.path == str(pic.resolve())
+    w.close()
+
+
+def test_no_camera_opens_on_the_demo_with_a_note(qtbot, ui_settings, settings_path, backend_factory):
+    s = dataclasses.replace(ui_settings, source=dataclasses.replace(ui_settings.source, kind="auto", uri=""))
+    w = MainWindow(s, settings_path=settings_path, backend_factory=backend_factory)
+    qtbot.addWidget(w)
+    w.show()
+    w.start()
+    assert any("demo" in m for m in w.banners.messages())
+    wait_frames(qtbot, w)
+    qtbot.waitUntil(lambda: (w.bridge.last_stats is not None
+                             and w.bridge.last_stats.source_name.startswith("synthetic")), timeout=WAIT)
+    w.close()
