@@ -16,6 +16,7 @@ from onnx import TensorProto, helper  # noqa: E402
 
 ROW_FIELDS = {"model", "backend", "frame", "runtime", "version", "device", "notes", "input_size", "load_ms",
               "first_ms", "total_p50_ms", "total_p95_ms", "infer_p50_ms", "infer_p95_ms", "pre_p50_ms", "post_p50_ms",
+              "cpu_p50_ms",
               "runs", "ratio", "error"}
 
 TOML = """
@@ -90,7 +91,7 @@ def test_bench_json_end_to_end_on_a_tiny_registry(tiny_resources, capsys, tmp_pa
         assert r["runtime"] == r["backend"] and r["device"] == "cpu" and r["runs"] == 3
         assert r["load_ms"] > 0 and r["first_ms"] > 0
         assert 0 < r["total_p50_ms"] <= r["total_p95_ms"]
-        assert 0 < r["infer_p50_ms"] <= r["total_p50_ms"]
+        assert 0 < r["infer_p50_ms"] <= r["total_p50_ms"] and r["cpu_p50_ms"] >= 0
     by = {(r["model"], r["backend"], r["frame"]): r for r in rows}
     # Fixed models always see their own size; the dynamic one follows the frame (scaled to its target area).
     assert {by[("tiny-fixed", b, f)]["input_size"] for b in ("onnxruntime", "openvino")
