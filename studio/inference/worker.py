@@ -114,6 +114,13 @@ class InferenceWorker(Worker):
             job = self._jobs.get(timeout=self.POLL_S)
             if job is None:
                 return True
+            if self.stopping:
+                # Retired while waiting (a swap or a stop): hand the frame back to whoever takes over, unless a
+                # newer one has come meanwhile.
+                seq = self._jobs.sequence
+                if self._jobs.peek() is job and self._jobs.sequence == seq:
+                    self._jobs.put(job)
+                return False
         return self._segment(job)
 
     def _segment(self, job: InferenceJob) -> bool:
