@@ -32,17 +32,19 @@ from studio.ui.shots import PRESETS, Shot, ShotSaveError, save_shot
 
 log = logging.getLogger(__name__)
 
-BIG = "font-size:22px; min-height:64px; padding:6px 22px; border-radius:8px;"
+BIG = "font-size:22px; min-height:64px; padding:6px 14px; border-radius:8px;"
 STYLE = f"""
 QWidget#kiosk {{ background:#16161a; color:#eee; }}
 QWidget#kiosk QLabel {{ font-size:17px; }}
 QWidget#kiosk QLineEdit, QWidget#kiosk QComboBox, QWidget#kiosk QSpinBox {{ font-size:18px; min-height:44px; }}
-QPushButton.toggle {{ font-size:17px; min-height:44px; padding:4px 14px; border-radius:6px; background:#2c2d33; }}
-QPushButton.toggle:checked {{ background:#2f7dd1; color:white; }}
+QPushButton[class="toggle"] {{ font-size:17px; min-height:44px; padding:4px 14px; border-radius:6px;
+    background:#2c2d33; border:1px solid #555; }}
+QPushButton[class="toggle"]:checked {{ background:#2f7dd1; color:white; }}
 QPushButton#capture {{ {BIG} font-size:28px; min-width:260px; background:#2e7d32; color:white; }}
-QPushButton#save {{ {BIG} min-width:200px; background:#1565c0; color:white; }}
-QPushButton#retake {{ {BIG} min-width:160px; background:#5d4037; color:white; }}
-QPushButton.bg {{ {BIG} min-width:120px; }}
+QPushButton#save {{ {BIG} min-width:170px; background:#1565c0; color:white; }}
+QPushButton#retake {{ {BIG} min-width:140px; background:#5d4037; color:white; }}
+QPushButton[class="bg"] {{ {BIG} min-width:90px; background:#2c2d33; border:1px solid #555; }}
+QPushButton[class="bg"]:checked {{ background:#2f7dd1; color:white; }}
 QPushButton#folder {{ font-size:17px; min-height:44px; padding:4px 14px; }}
 QLabel#countdown {{ font-size:140px; font-weight:bold; color:white; background:transparent; }}
 """
