@@ -184,7 +184,9 @@ def create_backend(name: str, spec: ModelSpec, path: Path, device: str = "auto")
 def fallback_chain(name: str, device: str, available: dict[str, list[str]] | None = None) -> list[tuple[str, str]]:
     """Where the live worker's watchdog goes next when (name, device) keeps failing: downhill along the auto order,
     skipping what this box cannot run, and always ending on the CPU runtimes (never the failing pair itself).
-    ``available`` defaults to ``available_backends()`` (tests pass their own)."""
+    ``available`` defaults to ``available_backends()`` (tests pass their own). For ``name == "auto"`` the failing
+    pair is unknown, so the whole available auto order comes back: pass ``SelectionReport.chosen`` (name, device)
+    instead, to start below what auto actually picked."""
     available = available_backends() if available is None else available
     order = auto_order()
     kind = _device_kind(device)

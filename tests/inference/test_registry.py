@@ -141,6 +141,8 @@ def test_fallback_chain_goes_downhill_and_skips_what_the_box_lacks():
     assert fallback_chain("onnxruntime", "cpu", {"onnxruntime": ["cpu"], "openvino": [], "tensorrt": []}) == []
     for name, device in auto_order():
         assert (name, device) not in fallback_chain(name, device, GPU_BOX)
+    # "auto" names no failing pair: everything the box can run, in auto order.
+    assert fallback_chain("auto", "auto", GPU_BOX) == [("tensorrt", "cuda:0"), ("onnxruntime", "cuda")] + cpu
 
 
 # -- engine cache keys -----------------------------------------------------------------------------------------------
