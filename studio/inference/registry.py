@@ -32,10 +32,12 @@ BACKENDS: dict[str, str | None] = {
     "tensorrt": None,  # the TensorRT backend lands in a later change; until then asking for it says so
 }
 
-# Measured with `studio bench --models selfie,selfie-landscape,u2netp --backends onnxruntime,openvino` on an AMD EPYC
-# (2 cores, AVX-512 with BF16): OpenVINO CPU had the lower latency on every embedded model, largest on u2netp (bf16
-# inference, about half of ORT's). Elsewhere (ARM boxes such as a Jetson) nothing was measured, and ONNX Runtime,
-# the reference runtime the models are exported for, goes first.
+# Measured with `studio bench --models selfie,selfie-landscape,u2netp --backends onnxruntime,openvino --sizes
+# 640x480,1280x720 --runs 50 --warmup 5` on a 2-core AMD EPYC (AVX-512), backends timed in alternation, both in f32:
+# OpenVINO CPU had the lower whole-Segmenter p50 in all 6 model x size pairs (infer p50 selfie 3.3 vs 4.3-5.6 ms,
+# selfie-landscape 2.1 vs 3.1-3.2 ms, u2netp 248-318 vs 254-339 ms); it loads slower (50-190 vs 10-50 ms), which
+# the live path pays once. Elsewhere (ARM boxes such as a Jetson) nothing was measured, and ONNX Runtime, the
+# reference runtime the models are exported for, goes first.
 CPU_RULE = ("on x86-64, OpenVINO CPU before ONNX Runtime CPU (measured faster on every embedded model on an "
             "AVX-512 x86 box); on other CPUs ONNX Runtime first (unmeasured there; the reference runtime)")
 
