@@ -109,11 +109,11 @@ def test_output_keeps_the_source_rate_while_the_backend_hangs_and_restarts():
     try:
         assert hang.entered.wait(15.0)
         hung_at = rec.count()
-        captured_at = p._capture.frames
+        captured_at = p.stats().frames_in
         wait_for(lambda: "backend-restart" in kinds(events), what="restart")
         wait_for(lambda: rec.count() > hung_at + 30, what="output during the hang")
         # every captured frame went out during the hang: output did not wait for the hung inference
-        assert rec.count() - hung_at >= 0.9 * (p._capture.frames - captured_at) - 2
+        assert rec.count() - hung_at >= 0.9 * (p.stats().frames_in - captured_at) - 2
         assert p.stats().frames_repeated == 0
         before = p.stats().inferences
         wait_for(lambda: p.stats().inferences > before + 3, what="inference after the restart")
@@ -305,3 +305,23 @@ def test_telemetry_thread_runs_and_everything_ends():
     finally:
         assert p.close()
     assert not [t for t in live_studio_threads() if t.ident not in before]
+
+
+def test_a_hot_box_caps_the_tier_and_cooling_restores_it():
+    """The governor's wiring: temperature -> gate tier cap and model area cap -> stats and events."""
+    temp = {"c": 90.0}
+    s = settings()
+    s.thermal.poll_s = 0.05
+    p, rec, events = pipeline(s, ScriptedFactory(), source=SyntheticSource(W, H, FPS, motion="fast"))
+    p._thermal.set_sensor(lambda: temp["c"])  # stands in for the telemetry poller's hottest sensor
+    p.start()
+    try:
+        wait_for(lambda: p.stats().thermal_state == "throttled", what="throttled")
+        wait_for(lambda: rec.count() > 40)
+        assert p.stats().tier == "moderate" and p.stats().temperature_c == 90.0
+        assert all(w.max_area == p._thermal.throttled_area for w in p._inference.workers if not w.abandoned)
+        assert any(e.kind == "warning" and "hot" in e.message for e in events)
+        temp["c"] = 60.0
+        wait_for(lambda: p.stats().thermal_state == "normal" and p.stats().tier == "fast", what="restored")
+    finally:
+        assert p.close()
