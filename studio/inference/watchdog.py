@@ -55,7 +55,11 @@ def default_chain(backend: str, device: str) -> list[tuple[str, str]]:
     """Where to go when (backend, device) keeps failing: the registry's chain (it never repeats the failing pair)."""
     from studio.inference.registry import fallback_chain
 
-    return list(fallback_chain(backend, device))
+    chain = list(fallback_chain(backend, device))
+    if backend == "auto" and len(chain) > 1:
+        # "auto" resolved to the first runtime of this same order, and that is the one that kept failing.
+        chain = chain[1:]
+    return chain
 
 
 @dataclass(frozen=True, slots=True)

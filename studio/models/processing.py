@@ -45,7 +45,8 @@ class Preprocessor:
         if (iw, ih) == (w, h):
             np.copyto(self._resized, image_bgr)
         else:
-            interp = cv2.INTER_AREA if iw > w and ih > h else cv2.INTER_LINEAR
+            shrinking = iw > w and ih > h
+            interp = cv2.INTER_AREA if shrinking and self.spec.resize == "area" else cv2.INTER_LINEAR
             cv2.resize(image_bgr, (w, h), dst=self._resized, interpolation=interp)
         src = self._resized
         if self.spec.color == "RGB":

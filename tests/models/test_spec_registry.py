@@ -98,3 +98,15 @@ def test_to_alpha_layouts_and_activations():
     m = to_alpha(x, "minmax")
     assert m.min() == 0.0 and m.max() == 1.0
     assert to_alpha(x, "none").min() == 0.0  # clipped
+
+
+def test_resize_policy_area_averages_and_linear_samples():
+    with pytest.raises(ModelError, match="resize"):
+        _spec(resize="cubic")
+    stripes = np.zeros((48, 48, 3), np.uint8)  # 3:1, so bilinear lands on pixel centres
+    stripes[:, ::2] = 255  # one-pixel stripes: averaging gives grey, sampling does not
+    area = Preprocessor(_spec(resize="area"))(stripes, (16, 16))
+    linear = Preprocessor(_spec(resize="linear"))(stripes, (16, 16))
+    assert area.std() < 0.2  # averaged towards grey
+    assert linear.std() > 0.45  # sampled: still black and white
+    assert default_registry().get("selfie").resize == "linear"
