@@ -204,13 +204,14 @@ def run(args) -> int:
 
 
 def format_table(doc: dict) -> str:
-    lines = [f"{'scene':<22}{'out fps':>8}{'src':>6}{'lat p50':>9}{'p95':>7}{'mask p50':>10}{'p95':>7}"
+    lines = [f"{'scene':<22}{'out fps':>8}{'src':>6}{'lat p50':>9}{'p95':>7}{'mask p50':>10}{'p95':>7}{'work p50':>9}"
              f"{'inf/s':>7}  {'per tier (static/moderate/fast /s)':<36}{'CPU s/min':>10}  backend"]
     for r in doc["runs"]:
         t = r["inference_rate_per_tier"]
         lines.append(f"{r['scene'][:21]:<22}{r['output_fps']:>8.1f}{r['source_fps']:>6.0f}"
                      f"{_f(r['latency_ms']['p50']):>9}{_f(r['latency_ms']['p95']):>7}"
-                     f"{_f(r['mask_ms']['p50']):>10}{_f(r['mask_ms']['p95']):>7}{r['inference_fps']:>7.1f}  "
+                     f"{_f(r['mask_ms']['p50']):>10}{_f(r['mask_ms']['p95']):>7}"
+                     f"{_f(r['mask_compute_ms']['p50']):>9}{r['inference_fps']:>7.1f}  "
                      f"{t['static']:>5.1f} / {t['moderate']:>5.1f} / {t['fast']:>5.1f}{'':<15}"
                      f"{r['cpu_s_per_min']:>10.1f}  {r['backend']}")
     if doc["gating"]:

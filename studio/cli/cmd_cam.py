@@ -192,7 +192,7 @@ def _run(args, settings) -> int:
           f"output {report.output_fps:.1f} fps (source {report.source_fps:.1f}), latency p50 "
           f"{_fmt(report.latency_ms.get('p50'))} / p95 {_fmt(report.latency_ms.get('p95'))} ms, "
           f"{report.inference_fps:.1f} inferences/s {report.inference_rate_per_tier}, "
-          f"mask p50 {_fmt(report.mask_ms.get('p50'))} ms, CPU {report.cpu_s_per_min:.1f} s/min, "
+          f"mask p50 {_fmt(report.mask_ms.get('p50'))} ms (work {_fmt(report.mask_compute_ms.get('p50'))} ms), CPU {report.cpu_s_per_min:.1f} s/min, "
           f"{report.backend}")
     if args.stats_json:
         write_text_atomic(Path(args.stats_json).expanduser(), json.dumps(data, indent=2) + "\n")

@@ -74,6 +74,7 @@ class OutputThread(Worker):
         self.output_rate = RateMeter(2.0)
         self.latency = LatencyWindow(3600)
         self.mask_latency = LatencyWindow(600)
+        self.mask_compute = LatencyWindow(600)
         self.frames_out = 0
         self.frames_repeated = 0
         self.gate_skips = 0
@@ -90,6 +91,7 @@ class OutputThread(Worker):
         # New windows, swapped in by assignment: the output thread adds to whichever it sees, never a torn one.
         self.latency = LatencyWindow(3600)
         self.mask_latency = LatencyWindow(600)
+        self.mask_compute = LatencyWindow(600)
 
     # -- commands from other threads ---------------------------------------------------------------------------
     def post(self, fn: Callable[[], None]) -> None:
@@ -247,10 +249,14 @@ class OutputThread(Worker):
             alpha = self._no_mask
         else:
             new = mask is not self._last_mask
+            t_refine = time.perf_counter()
             alpha = self.refiner.refine(mask.alpha, image, new_mask=new)
             if new:
                 self._last_mask = mask
-                self.mask_latency.add(time.perf_counter() - mask.t_capture)
+                now = time.perf_counter()
+                self.mask_latency.add(now - mask.t_capture)
+                # The work alone (pre + infer + post + refine to frame size), comparable with MediaPipe's pipeline.
+                self.mask_compute.add(mask.infer_seconds + (now - t_refine))
         out = self.compositor.composite(image, alpha, self.background.render(image), mirror=self.mirror)
         packet = OutputFrame(out, image, alpha, frame.index, frame.t_capture, -1 if mask is None else mask.frame_index)
         for sink in list(self.sinks):

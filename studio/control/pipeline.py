@@ -293,6 +293,7 @@ class LivePipeline:
             output_fps=out.output_rate.rate(),
             latency_ms=out.latency.percentiles((50, 95, 99)),
             mask_ms=out.mask_latency.percentiles((50, 95)),
+            mask_compute_ms=out.mask_compute.percentiles((50, 95)),
             infer_ms=inf.infer_ms_p50,
             segment_ms=inf.total_ms_p50,
             model=inf.model,

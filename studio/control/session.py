@@ -33,6 +33,7 @@ class SessionReport:
     inference_fps: float
     latency_ms: dict[str, float | None]  # capture -> sinks written
     mask_ms: dict[str, float | None]  # frame captured -> its mask at frame size
+    mask_compute_ms: dict[str, float | None]  # pre + infer + post + refine to frame size, without any waiting
     infer_ms_p50: float | None
     segment_ms_p50: float | None  # pre + infer + post
     inferences: int
@@ -147,7 +148,8 @@ def run_session(pipeline: LivePipeline, duration: float | None, *, warmup_timeou
         frames_repeated=end.frames_repeated - base.frames_repeated,
         capture_fps=(end.frames_in - base.frames_in) / span, output_fps=(end.frames_out - base.frames_out) / span,
         inference_fps=(end.inferences - base.inferences) / span,
-        latency_ms=final["latency_ms"], mask_ms=final["mask_ms"], infer_ms_p50=final["infer_ms"],
+        latency_ms=final["latency_ms"], mask_ms=final["mask_ms"],
+        mask_compute_ms=final["mask_compute_ms"], infer_ms_p50=final["infer_ms"],
         segment_ms_p50=final["segment_ms"], inferences=end.inferences - base.inferences,
         inferences_per_tier=tiers, inference_rate_per_tier={k: round(v / span, 2) for k, v in tiers.items()},
         gate_skips=end.gate_skips - base.gate_skips, capture_drops=end.capture_drops - base.capture_drops,

@@ -20,6 +20,7 @@ class PipelineStats:
     # latencies in milliseconds
     latency_ms: dict[int, float]  # capture -> written to every sink: p50, p95, p99
     mask_ms: dict[int, float]  # frame captured -> its mask refined at frame size (gate, queue, pre, infer, post): p50, p95
+    mask_compute_ms: dict[int, float]  # the work alone: pre + infer + post + refine to frame size, no waiting: p50, p95
     infer_ms: float  # backend.infer alone, p50
     segment_ms: float  # pre + infer + post, p50
     # the model

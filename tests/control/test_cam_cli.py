@@ -22,6 +22,8 @@ def check_report(d):
     assert d["frames_out"] + d["capture_drops"] >= d["frames_in"] - 2
     assert set(d["latency_ms"]) == {"p50", "p95", "p99"} and d["latency_ms"]["p50"] > 0
     assert set(d["mask_ms"]) == {"p50", "p95"} and d["mask_ms"]["p95"] >= d["mask_ms"]["p50"] > 0
+    # the work alone cannot take longer than the frame's wait for its mask, which includes it
+    assert 0 < d["mask_compute_ms"]["p50"] <= d["mask_ms"]["p50"]
     assert sum(d["inferences_per_tier"].values()) == d["inferences"]
     assert d["cpu_seconds"] > 0 and d["ended_by"] == "duration"
 
