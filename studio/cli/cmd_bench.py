@@ -12,6 +12,7 @@ import importlib
 BENCHES = [
     "studio.bench.models",
     "studio.bench.pipeline",
+    "studio.bench.mask",
 ]
 
 
