@@ -12,12 +12,12 @@ from studio.core.errors import StudioError
 
 # Subcommand modules, in the order `studio --help` lists them. Each defines register(subparsers).
 COMMANDS = [
+    "studio.cli.cmd_gui",
+    "studio.cli.cmd_cam",
     "studio.cli.cmd_process",
     "studio.cli.cmd_eval",
     "studio.cli.cmd_models",
-    "studio.cli.cmd_gui",
     "studio.cli.cmd_bench",
-    "studio.cli.cmd_cam",
 ]
 
 
