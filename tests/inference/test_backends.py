@@ -241,9 +241,11 @@ def test_runtimes_agree_on_embedded_models(name):
     ov = OpenVinoBackend(precision="auto")
     ov.load(spec, path, "cpu")
     out = np.array(ov.infer(tensor))
+    assert np.abs(out - ref).mean() < 0.02, np.abs(out - ref).mean()
     a, b = out > 0.5, ref > 0.5
-    iou = (a & b).sum() / max(1, (a | b).sum())
-    assert np.abs(out - ref).mean() < 0.02 and iou > 0.97, (np.abs(out - ref).mean(), iou)
+    if b.mean() > 0.05:  # IoU says little about a mask with next to no foreground (the drawn fallback frame)
+        iou = (a & b).sum() / (a | b).sum()
+        assert iou > 0.97, iou
 
 
 @pytest.mark.parametrize("cls", BACKENDS)
