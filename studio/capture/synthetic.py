@@ -161,10 +161,11 @@ def _person(rng: np.random.Generator, h: int) -> tuple[np.ndarray, np.ndarray]:
     bottom = sh / h + 0.05
 
     # Shapes. Body: one smooth outline over neck base, sloping shoulders, arms down the sides, off the bottom.
-    half = [(0.062, 0.375), (0.09, 0.40), (0.17, 0.422), (0.235, 0.442), (0.275, 0.475), (0.297, 0.53),
+    half = [(0.068, 0.360), (0.098, 0.388), (0.17, 0.414), (0.235, 0.436), (0.275, 0.470), (0.297, 0.527),
             (0.303, 0.62), (0.308, 0.80), (0.312, bottom), (0.312, bottom + 0.1)]
-    body = c.poly([(-x, y) for x, y in reversed(half)] + half, smooth=3)
-    neck = c.poly([(-0.052, 0.27), (0.052, 0.27), (0.064, 0.40), (-0.064, 0.40)])
+    neckline = [(-0.034, 0.379), (0.0, 0.385), (0.034, 0.379)]  # a crew neck dips in front
+    body = c.poly([(-x, y) for x, y in reversed(half)] + neckline + half, smooth=3)
+    neck = c.poly([(-0.058, 0.27), (0.058, 0.27), (0.070, 0.39), (-0.070, 0.39)])
     head = c.ellipse((0, 0.20), (0.092, 0.112), 180, 360)
     c.ellipse((0, 0.20), (0.088, 0.135), 0, 180, head)
     ears = c.ellipse((-0.088, 0.218), (0.016, 0.032))
@@ -194,12 +195,12 @@ def _person(rng: np.random.Generator, h: int) -> tuple[np.ndarray, np.ndarray]:
     folds = _blur(folds, 0.009 * c.u)
     knit = 0.95 + 0.10 * _smooth_noise(rng, c.H, c.W, 180)
     img[:] = (roundness * key * knit * (1.0 - 0.45 * folds))[..., None] * np.array([105, 72, 48], np.float32)
-    c.paint(img, lambda m: cv2.ellipse(m, c.p(0, 0.385), (c.n(0.075), c.n(0.035)), 0, 0, 180, 1.0, c.n(0.016),
+    c.paint(img, lambda m: cv2.ellipse(m, c.p(0, 0.362), (c.n(0.074), c.n(0.026)), 0, 0, 180, 1.0, c.n(0.014),
                                        cv2.LINE_AA), (80, 55, 38), 0.7)
 
     skin = np.array([140, 168, 222], np.float32)
     neck_shade = (0.62 + 0.30 * np.clip((ys - 0.31) / 0.08, 0, 1)) * key  # the chin's shadow
-    m = (neck > 127) & ((body < 200) | (ys < 0.385))
+    m = (neck > 127) & (body < 200)
     img[m] = (neck_shade[..., None] * skin)[m]
     m = ears > 127
     img[m] = ((0.8 * key)[..., None] * skin)[m]
@@ -352,6 +353,7 @@ class SyntheticSource:
         self.width, self.height, self._fps = int(width), int(height), float(fps)
         self.motion, self.seed, self.noise, self.scene = motion, seed, float(noise), scene
         self.name = f"synthetic:{motion}" if scene == "person" else f"synthetic:{scene}:{motion}"
+        self.realtime = bool(realtime)
         self._pacer = FramePacer(self._fps) if realtime else None
         self._backgrounds: list[np.ndarray] = []
         self._sprite: np.ndarray | None = None
@@ -483,8 +485,13 @@ class SyntheticSource:
         turn = MOTION_SPEEDS[self.motion] * _TURN_RATE * index / self._fps  # radians
         radius_px = 0.11 * self.height
         cols = ((arc + turn * radius_px) % strip.shape[1]).astype(np.intp)
-        region = image[y + y0:y + y1, x + x0:x + x1]
-        region[:] = np.minimum(strip[:, cols] * shade, 255.0)
+        # Clip the label to the frame (a frame narrower than the bottle).
+        fx0, fx1 = max(0, x + x0), min(self.width, x + x1)
+        fy0, fy1 = max(0, y + y0), min(self.height, y + y1)
+        if fx0 >= fx1 or fy0 >= fy1:
+            return
+        cs, rs = slice(fx0 - x - x0, fx1 - x - x0), slice(fy0 - y - y0, fy1 - y - y0)
+        image[fy0:fy1, fx0:fx1] = np.minimum(strip[rs][:, cols[cs]] * shade[:, cs], 255.0)
 
     def _clip(self, x: int, y: int):
         """Slices of the frame and of the sprite where they overlap with the sprite's corner at (x, y)."""

@@ -1,5 +1,5 @@
-"""`studio gui [--source SRC] [--kiosk] [--screenshot FILE --quit-after SECONDS]`: the desktop app (Qt lives in
-studio.ui; it is imported only when this command runs)."""
+"""`studio gui [--source SRC] [--kiosk] [--screenshot FILE --quit-after SECONDS [--capture-after SECONDS ...]]`: the
+desktop app (Qt lives in studio.ui; it is imported only when this command runs)."""
 
 from __future__ import annotations
 
@@ -16,14 +16,28 @@ def register(sub) -> None:
     p.add_argument("--screenshot", type=Path, metavar="FILE",
                    help="write a PNG of the window after --quit-after seconds, then exit")
     p.add_argument("--quit-after", type=float, metavar="SECONDS", help="close the window after this many seconds")
+    p.add_argument("--capture-after", type=float, metavar="SECONDS", action="append",
+                   help="kiosk screenshots: press Capture after this many seconds; repeat it for more shots (each "
+                        "earlier shot is saved to a scratch folder, deleted on exit, so the recent-shots strip fills); "
+                        "the screenshot waits for the last cutout")
     p.set_defaults(func=cmd_gui)
 
 
 def cmd_gui(args) -> int:
     from studio.core.errors import StudioError
 
+    captures = sorted(args.capture_after or [])
+    if captures:
+        if not (args.kiosk and args.screenshot is not None):
+            raise StudioError("--capture-after is for kiosk screenshots",
+                              hint="use it with --kiosk --screenshot FILE")
+        if captures[0] < 0:
+            raise StudioError("--capture-after must be positive")
+        if args.quit_after is not None and args.quit_after <= captures[-1]:
+            raise StudioError("--quit-after must come after the last --capture-after",
+                              hint=f"e.g. --quit-after {captures[-1] + 3:g}")
     if args.screenshot is not None and args.quit_after is None:
-        args.quit_after = 4.0
+        args.quit_after = captures[-1] + 3.0 if captures else 4.0
     if args.quit_after is not None and args.quit_after < 0:
         raise StudioError("--quit-after must be positive")
     try:
@@ -32,4 +46,4 @@ def cmd_gui(args) -> int:
         raise StudioError(f"the GUI needs PySide6: {exc}", hint="pip install PySide6-Essentials, or use `studio cam` "
                                                                 "headless") from None
     return run(source=args.source, kiosk=args.kiosk, screenshot=args.screenshot, quit_after=args.quit_after,
-               settings_path=args.settings)
+               settings_path=args.settings, capture_after=captures)

@@ -53,8 +53,50 @@ def grab_to_png(widget, path: Path) -> None:
             raise StudioError(f"could not write the screenshot {path}")
 
 
+class ScriptedCaptures:
+    """Kiosk screenshots: press Capture at the given times as staff would. Before each Capture after the first, the
+    shot on screen is saved (to the window's shot folder: the caller points it at a scratch folder), so the
+    recent-shots strip fills; a Capture whose previous cutout is still running waits for it."""
+
+    POLL_MS = 100
+
+    def __init__(self, window, seconds: list[float]) -> None:
+        from PySide6.QtCore import QTimer
+
+        self.window = window
+        self.pressed = 0
+        self.total = len(seconds)
+        for t in sorted(seconds):
+            QTimer.singleShot(int(t * 1000), self._press)
+
+    def cutting_out(self) -> bool:
+        w = self.window
+        return w.stack.currentWidget() is w.review and w.shot is None
+
+    def done(self) -> bool:
+        """Every Capture pressed and its cutout on screen (or failed, which leaves the live view)."""
+        return self.pressed == self.total and not self.cutting_out()
+
+    def _press(self) -> None:
+        from PySide6.QtCore import QTimer
+
+        w = self.window
+        if self.cutting_out():
+            QTimer.singleShot(self.POLL_MS, self._press)
+            return
+        if w.shot is not None:
+            w.save()
+        if w.bridge.latest is None:  # no picture yet: try again shortly rather than show a warning banner
+            QTimer.singleShot(self.POLL_MS, self._press)
+            return
+        w.capture()
+        self.pressed += 1
+
+
 def run(*, source: str | None = None, kiosk: bool = False, screenshot: Path | None = None,
-        quit_after: float | None = None, settings_path: Path | None = None) -> int:
+        quit_after: float | None = None, settings_path: Path | None = None, capture_after: list[float] = ()) -> int:
+    import tempfile
+
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
 
@@ -65,17 +107,29 @@ def run(*, source: str | None = None, kiosk: bool = False, screenshot: Path | No
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("Studio")
     dark_palette(app)
+    # A screenshot run leaves the settings file as it was (a scripted capture points the shot folder elsewhere).
+    persist = screenshot is None
     if kiosk:
         from studio.ui.kiosk import KioskWindow
 
-        window = KioskWindow(settings, settings_path=settings_path)
+        window = KioskWindow(settings, settings_path=settings_path, persist=persist)
     else:
         from studio.ui.main_window import MainWindow
 
-        window = MainWindow(settings, settings_path=settings_path)
+        window = MainWindow(settings, settings_path=settings_path, persist=persist)
     result = {"rc": 0}
+    scratch = script = None
+    if kiosk and capture_after:
+        scratch = tempfile.TemporaryDirectory(prefix="studio-shots-")
+        window.set_output_folder(scratch.name)
+    # The last cutout may take longer than planned on a busy box: the screenshot waits for it, up to this long.
+    deadline = {"polls": 300}
 
     def finish() -> None:
+        if script is not None and not script.done() and deadline["polls"] > 0:
+            deadline["polls"] -= 1
+            QTimer.singleShot(ScriptedCaptures.POLL_MS, finish)
+            return
         if screenshot is not None:
             try:
                 grab_to_png(window, screenshot)
@@ -91,6 +145,8 @@ def run(*, source: str | None = None, kiosk: bool = False, screenshot: Path | No
     else:
         window.show()
     window.start()
+    if scratch is not None:
+        script = ScriptedCaptures(window, list(capture_after))
     if quit_after is not None:
         QTimer.singleShot(int(quit_after * 1000), finish)
     # Ctrl-C in the terminal closes the window cleanly (Python only sees signals between Qt events: poll briefly).
@@ -103,4 +159,6 @@ def run(*, source: str | None = None, kiosk: bool = False, screenshot: Path | No
     if not window.shutdown():
         print("studio: warning: some pipeline threads did not stop in time", file=sys.stderr)
         result["rc"] = result["rc"] or 1
+    if scratch is not None:
+        scratch.cleanup()
     return result["rc"]

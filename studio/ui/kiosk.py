@@ -69,6 +69,17 @@ def kiosk_live_settings(settings: Settings) -> Settings:
     )
 
 
+def product_scene_for(source):
+    """The kiosk makes product shots: where it would show the synthetic person (no camera, or "demo"), it shows the
+    synthetic product on a tabletop instead, at the same size, rate and motion. Other sources pass through."""
+    from studio.capture.synthetic import SyntheticSource
+
+    if isinstance(source, SyntheticSource) and source.scene == "person":
+        return SyntheticSource(source.width, source.height, source.fps, motion=source.motion, seed=source.seed,
+                               noise=source.noise, realtime=source.realtime, scene="product")
+    return source
+
+
 class KioskWindow(QWidget):
     closed = Signal()
     saved = Signal(object)  # Path
@@ -221,9 +232,13 @@ class KioskWindow(QWidget):
         """live: only Capture; review: backdrop choices, Save and Retake."""
         live = mode == "live"
         self.stack.setCurrentWidget(self.live if live else self.review)
-        self.capture_btn.setVisible(live)
-        for b in (*self.bg_buttons.values(), self.save_btn, self.retake_btn):
-            b.setVisible(not live)
+        review_buttons = (*self.bg_buttons.values(), self.save_btn, self.retake_btn)
+        # Hide before showing: with both rows visible for a moment the layout asks for ~1400 px and the window grows
+        # past a 1280-wide screen (it never shrinks back on its own).
+        for b in (review_buttons if live else (self.capture_btn,)):
+            b.setVisible(False)
+        for b in ((self.capture_btn,) if live else review_buttons):
+            b.setVisible(True)
         self.bg_buttons["checker"].setChecked(self.backdrop == "checker")
         self.bg_buttons["white"].setChecked(self.backdrop == "white")
 
@@ -256,6 +271,11 @@ class KioskWindow(QWidget):
             from studio.capture.sources import demo_source
 
             source = demo_source(settings.source.width, settings.source.height, settings.source.fps)
+        source = product_scene_for(source)
+        if getattr(source, "scene", "") == "product" and settings.source.kind == "auto":
+            self.banners.show_message("No camera found: showing a demo product",
+                                      "plug in a camera, or set the source in the main window's settings",
+                                      "info", key="demo", timeout_ms=8000)
         factory = self._pipeline_factory or default_pipeline_factory
         self.pipeline = factory(settings, source, self.backend_factory)
         self.bridge.attach(self.pipeline)
