@@ -20,13 +20,15 @@ import numpy as np
 
 from studio.capture.pacing import FramePacer
 
-# How far the subject travels per second, as a fraction of the frame width ("product": a fifth of a turn per second
-# per unit, so "moving" turns once in about 8 s).
+# How far the subject travels per second, as a fraction of the frame width (the product scene turns instead).
 MOTION_SPEEDS = {"still": 0.0, "slow": 0.03, "moving": 0.15, "fast": 0.6}
 SCENES = ("person", "product")
+# The GUI demo's motion: the live pipeline's masks trail a subject that walks ("moving") by a few frames, which shows as
+# a halo on the trailing edge; someone at a webcam sways and drifts, which "slow" is.
+DEMO_MOTION = "slow"
 NOISE_VARIANTS = 4  # sensor noise cycles through a few pre-made fields: no random numbers per frame
 SUPERSAMPLE = 2  # shapes are drawn at twice the size and shrunk: anti-aliased edges with a true fractional alpha
-_TURN_RATE = 5.0  # product scene: radians per second per unit of MOTION_SPEEDS
+_TURN_RATE = 12.0  # product scene: radians per second per unit of MOTION_SPEEDS ("slow": a turn in 17 s)
 _STRIDE_S = 1.2  # person scene: seconds per step
 _STRIDE_EASE = 0.12  # by how much (frame widths per second, at most 90 %) the walk slows down once per step
 # The easing over one step: a narrow dip (cos^32, about 0.15 s wide) and its running integral (in steps).
@@ -147,7 +149,7 @@ def _room(rng: np.random.Generator, w: int, h: int) -> np.ndarray:
             colour = tuple(float(c) for c in np.array([150, 160, 170]) + rng.integers(-45, 30, 3))
             cv2.rectangle(img, (x, y - bh), (min(x + bw, x1), y - 1), colour, -1)
             x += bw + int(rng.integers(1, 4) * s) + (int(40 * s) if rng.random() < 0.12 else 0)
-    img = _blur(img, 5.0 * s)  # a webcam focused on the person leaves the room soft
+    img = _blur(img, 2.0 * s)  # a webcam focused on the person leaves the room a little soft
     img += rng.normal(0.0, 2.0, img.shape).astype(np.float32)
     return np.clip(img, 0, 255).astype(np.uint8)
 
@@ -299,34 +301,35 @@ def _bottle(h: int) -> tuple[np.ndarray, np.ndarray, tuple[int, int, int, int], 
 
 
 def _label_strip(rng: np.random.Generator, height: int, length: int) -> np.ndarray:
-    """The label unrolled, its front at column 0: cream paper, brand bands, a round logo over a name, lines of
-    'text' a quarter turn away, a barcode at the back (BGR uint8)."""
+    """The label unrolled, its front at column 0: cream paper, brand bands, a round logo over the brand name at the
+    front and again at the back, small print and a barcode on the sides between (BGR uint8)."""
     strip = np.empty((height, length, 3), np.uint8)
     strip[:] = (226, 236, 242)
     u = height / 100.0
     brand, green = (48, 64, 150), (78, 112, 46)
     cv2.rectangle(strip, (0, int(6 * u)), (length, int(14 * u)), brand, -1)
     cv2.rectangle(strip, (0, int(90 * u)), (length, int(94 * u)), brand, -1)
-    mid = length // 2  # drawn around the middle, rolled to the front at the end
-    cv2.circle(strip, (mid, int(36 * u)), int(16 * u), brand, -1, cv2.LINE_AA)
-    cv2.circle(strip, (mid, int(36 * u)), int(11 * u), (226, 236, 242), -1, cv2.LINE_AA)
-    cv2.ellipse(strip, (mid, int(36 * u)), (int(8 * u), int(4 * u)), -35, 0, 360, green, -1, cv2.LINE_AA)
     name, font = "ORCHARD", cv2.FONT_HERSHEY_DUPLEX
     scale = 14 * u / cv2.getTextSize(name, font, 1.0, 1)[0][1]
     (tw, _th), _ = cv2.getTextSize(name, font, scale, max(1, int(1.6 * u)))
-    cv2.putText(strip, name, (mid - tw // 2, int(75 * u)), font, scale, (40, 50, 70), max(1, int(1.6 * u)),
-                cv2.LINE_AA)
-    for row in range(5):  # a block of small print on the side
+    mid = length // 2  # the front, drawn in the middle and rolled to column 0 at the end
+    for cx in (mid, 0, length):  # front, and the back (which straddles the strip's ends)
+        cv2.circle(strip, (cx, int(36 * u)), int(16 * u), brand, -1, cv2.LINE_AA)
+        cv2.circle(strip, (cx, int(36 * u)), int(11 * u), (226, 236, 242), -1, cv2.LINE_AA)
+        cv2.ellipse(strip, (cx, int(36 * u)), (int(8 * u), int(4 * u)), -35, 0, 360, green, -1, cv2.LINE_AA)
+        cv2.putText(strip, name, (cx - tw // 2, int(75 * u)), font, scale, (40, 50, 70), max(1, int(1.6 * u)),
+                    cv2.LINE_AA)
+    for row in range(5):  # a block of small print a quarter turn from the front
         y, x, end = int((30 + 9 * row) * u), int(0.68 * length), int((0.84 if row % 2 else 0.82) * length)
         while x < end:
             wlen = int(rng.integers(4, 12) * u)
             cv2.rectangle(strip, (x, y), (min(x + wlen, end), y + max(1, int(3 * u))), (80, 80, 90), -1)
             x += wlen + max(1, int(3 * u))
-    bx = int(0.03 * length)
-    for k in range(30):  # a barcode at the back
+    bx = int(0.18 * length)
+    for k in range(30):  # a barcode on the other side
         bw = max(1, int(rng.integers(1, 3) * u / 2))
         if k % 3:
-            cv2.rectangle(strip, (bx, int(55 * u)), (bx + bw, int(80 * u)), (30, 30, 30), -1)
+            cv2.rectangle(strip, (bx, int(45 * u)), (bx + bw, int(75 * u)), (30, 30, 30), -1)
         bx += bw + max(1, int(u))
     return np.roll(strip, -mid, axis=1)
 
@@ -534,11 +537,12 @@ class SyntheticSource:
 
 
 def demo_source(width: int = 1280, height: int = 720, fps: float = 30.0) -> SyntheticSource:
-    """What the GUI shows when there is no camera: a person walking through a room, with a little sensor noise."""
-    return SyntheticSource(width, height, fps, motion="moving", seed=0, noise=2.0)
+    """What the GUI shows when there is no camera: a person drifting slowly through a room, as someone at a webcam
+    does (DEMO_MOTION), with a little sensor noise."""
+    return SyntheticSource(width, height, fps, motion=DEMO_MOTION, seed=0, noise=2.0)
 
 
 def product_demo_source(width: int = 1280, height: int = 720, fps: float = 30.0,
-                        motion: str = "moving") -> SyntheticSource:
+                        motion: str = DEMO_MOTION) -> SyntheticSource:
     """What the kiosk shows when there is no camera: a bottle turning on a tabletop, with a little sensor noise."""
     return SyntheticSource(width, height, fps, motion=motion, seed=0, noise=2.0, scene="product")

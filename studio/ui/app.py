@@ -15,10 +15,15 @@ log = logging.getLogger(__name__)
 
 
 def source_settings_for(settings: Settings, source: str | None) -> Settings:
-    """--source SRC: "demo" (or "synthetic[:motion]"), a camera index/path/URL, a video file or an image."""
+    """--source SRC: "demo" (the scene shown without a camera), "synthetic[:motion]", a camera index/path/URL, a video
+    file or an image."""
     if not source:
         return settings
-    if source in ("demo", "synthetic"):
+    if source == "demo":
+        from studio.capture.synthetic import DEMO_MOTION
+
+        kind, uri = "synthetic", DEMO_MOTION
+    elif source == "synthetic":
         kind, uri = "synthetic", ""
     elif source.startswith("synthetic:"):
         kind, uri = "synthetic", source.split(":", 1)[1]

@@ -80,6 +80,24 @@ def product_scene_for(source):
     return source
 
 
+def subject_crop(rgba: np.ndarray, aspect: float = 4 / 3, margin: float = 0.12) -> np.ndarray:
+    """The cutout trimmed to its opaque part plus a margin, widened or heightened to ``aspect`` (width / height) where
+    the picture allows, so a thumbnail shows the product rather than the empty frame around it (the whole picture
+    when nothing is opaque)."""
+    rows = np.flatnonzero(rgba[..., 3].max(axis=1) > 127)
+    cols = np.flatnonzero(rgba[..., 3].max(axis=0) > 127)
+    if rows.size == 0:
+        return rgba
+    h, w = rgba.shape[:2]
+    pad = margin * max(rows[-1] - rows[0], cols[-1] - cols[0])
+    bh, bw = rows[-1] - rows[0] + 2 * pad, cols[-1] - cols[0] + 2 * pad
+    bh, bw = min(h, max(bh, bw / aspect)), min(w, max(bw, bh * aspect))
+    cy, cx = (rows[0] + rows[-1]) / 2, (cols[0] + cols[-1]) / 2
+    y0 = int(round(min(max(0.0, cy - bh / 2), h - bh)))
+    x0 = int(round(min(max(0.0, cx - bw / 2), w - bw)))
+    return rgba[y0:y0 + int(round(bh)), x0:x0 + int(round(bw))]
+
+
 class KioskWindow(QWidget):
     closed = Signal()
     saved = Signal(object)  # Path
@@ -414,9 +432,9 @@ class KioskWindow(QWidget):
         return path
 
     def _add_recent(self, path: Path) -> None:
-        rgba = self.shot.rgba
         from studio.ui.preview import checker_brush_pixmap
 
+        rgba = subject_crop(self.shot.rgba)
         thumb = rgb_to_qimage(np.ascontiguousarray(rgba)).scaled(
             120, 90, Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.SmoothTransformation)
         pm = QPixmap(thumb.size())

@@ -92,7 +92,7 @@ def test_product_scene_turns_on_the_spot():
     still = SyntheticSource(320, 180, motion="still", realtime=False, scene="product")
     still.open()
     assert np.array_equal(still.render(0), still.render(30))
-    assert a.name == "synthetic:product:moving" and demo_source().name == "synthetic:moving"
+    assert a.name == "synthetic:product:moving" and demo_source().name == "synthetic:slow"
     assert product_demo_source(320, 180).scene == "product"
 
 

@@ -120,3 +120,22 @@ def test_the_crashing_binding_is_refused_with_a_hint():
     check_binding("6.12.0", (3, 12))
     check_binding("6.11.3", (3, 11))
     check_binding()  # the binding installed in this venv is usable
+
+
+def test_subject_crop_frames_the_product_for_thumbnails():
+    from studio.ui.kiosk import subject_crop
+
+    rgba = np.zeros((720, 1280, 4), np.uint8)
+    rgba[200:600, 600:700, 3] = 255  # a tall product in the middle
+    crop = subject_crop(rgba)
+    assert crop.shape[1] / crop.shape[0] == pytest.approx(4 / 3, abs=0.01)
+    assert crop[..., 3].sum() == rgba[..., 3].sum()  # all of the product is kept
+    assert crop.shape[0] < 720 * 0.8  # and much of the empty frame is not
+    assert subject_crop(np.zeros((40, 60, 4), np.uint8)).shape == (40, 60, 4)  # nothing opaque: all of it
+
+
+def test_source_demo_is_the_scene_shown_without_a_camera():
+    from studio.capture.synthetic import demo_source
+
+    s = source_settings_for(Settings(), "demo").source
+    assert (s.kind, s.uri) == ("synthetic", demo_source().motion)
