@@ -180,6 +180,9 @@ def test_camera_loss_keeps_output_on_the_last_frame_and_recovers():
         src.unplugged.set()
         wait_for(lambda: "source-lost" in kinds(events), what="source-lost")
         assert p.stats().source_state == "lost"
+        # The output thread may still be writing the last real frame when the event arrives: read the index once
+        # repeats have begun.
+        wait_for(lambda: p.stats().frames_repeated >= 1, what="the first repeated frame")
         lost_index = rec.last()[0]
         n = rec.count()
         wait_for(lambda: rec.count() > n + 20, what="frames while lost")
