@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from studio.capture.base import Source
 from studio.capture.camera import CameraInfo, CameraSource, camera_hint, list_cameras, parse_camera_uri
 from studio.capture.files import IMAGE_EXTENSIONS, VIDEO_EXTENSIONS, ImageSource, VideoFileSource
-from studio.capture.synthetic import MOTION_SPEEDS, SyntheticSource, demo_source
+from studio.capture.synthetic import DEMO_MOTION, MOTION_SPEEDS, SyntheticSource, demo_source
 from studio.core.errors import SourceError
 
 if TYPE_CHECKING:
@@ -64,5 +64,5 @@ def make_source(settings: "SourceSettings") -> Source:
     if kind == "synthetic":
         if uri and uri not in MOTION_SPEEDS:
             raise SourceError(f"unknown synthetic motion {uri!r}", hint=f"use one of {', '.join(MOTION_SPEEDS)}")
-        return SyntheticSource(w, h, fps, motion=uri or "moving", noise=2.0)
+        return SyntheticSource(w, h, fps, motion=uri or DEMO_MOTION, noise=2.0)
     raise SourceError(f"unknown source kind {kind!r}", hint="use auto, camera, file, image or synthetic")

@@ -18,8 +18,8 @@ def register(sub) -> None:
                        description="Replace the background of a live source without a window. Settings come from "
                                    "the settings file; flags override them for this run.")
     p.add_argument("--source", required=True, metavar="SRC",
-                   help="camera index, device path or URL; a video file; a picture; or synthetic, synthetic:still, "
-                        "synthetic:slow, synthetic:fast (a generated scene)")
+                   help="camera index, device path or URL; a video file; a picture; or synthetic[:still|slow|moving|fast] "
+                        "(a generated scene; plain synthetic is the demo's slow drift)")
     p.add_argument("--background", metavar="BG",
                    help="blur, none (transparent), a colour (#00b140, green, ...), or a picture or video file")
     p.add_argument("--blur", type=int, metavar="N", help="blur strength (kernel size in pixels)")
