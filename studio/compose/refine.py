@@ -97,11 +97,14 @@ class MaskRefiner:
 
     # -- the work -----------------------------------------------------------------------------------------------
 
-    def refine(self, alpha_small: np.ndarray, frame_bgr: np.ndarray, *, new_mask: bool = True) -> np.ndarray:
+    def refine(self, alpha_small: np.ndarray, frame_bgr: np.ndarray, *, new_mask: bool = True,
+               smoothing_scale: float = 1.0) -> np.ndarray:
         """HxW float32 alpha in [0, 1] at the frame's size (a reused buffer).
 
         ``new_mask`` False means ``alpha_small`` is the same mask as last time (inference has not delivered a new
         one): the temporal average is not advanced, but the edges are re-guided by this frame.
+        ``smoothing_scale`` (0..1) scales the configured temporal smoothing for this mask: an average over past masks
+        steadies a still subject but drags a halo behind a moving one, so the live output lowers it with motion.
         """
         h, w = frame_bgr.shape[:2]
         if self._frame_size != (w, h):
@@ -120,9 +123,10 @@ class MaskRefiner:
                 np.copyto(self._p_new, src)
             else:
                 cv2.resize(src, ws, dst=self._p_new, interpolation=cv2.INTER_LINEAR)
-            if self._have_state and st.smoothing > 0:
-                # state = smoothing * state + (1 - smoothing) * new
-                cv2.addWeighted(self._state, st.smoothing, self._p_new, 1.0 - st.smoothing, 0.0, dst=self._state)
+            k = st.smoothing * min(1.0, max(0.0, smoothing_scale))
+            if self._have_state and k > 0:
+                # state = k * state + (1 - k) * new
+                cv2.addWeighted(self._state, k, self._p_new, 1.0 - k, 0.0, dst=self._state)
             else:
                 np.copyto(self._state, self._p_new)
                 self._have_state = True

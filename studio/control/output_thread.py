@@ -34,6 +34,10 @@ from studio.output.base import OutputFrame, Sink
 
 log = logging.getLogger(__name__)
 
+# Share of the configured temporal smoothing used per motion tier: full on a still subject (steady edges, no flicker),
+# none when it moves fast (an average of past masks trails a halo behind the subject).
+SMOOTHING_BY_TIER = {"static": 1.0, "moderate": 0.5, "fast": 0.0}
+
 STALL_MIN_S = 0.25  # no frame for this long (and at least 3 frame periods): re-emit the last one
 MAX_FRAME_ERRORS = 30  # consecutive failing frames before the output gives up (a bug, not a hiccup)
 
@@ -250,7 +254,8 @@ class OutputThread(Worker):
         else:
             new = mask is not self._last_mask
             t_refine = time.perf_counter()
-            alpha = self.refiner.refine(mask.alpha, image, new_mask=new)
+            alpha = self.refiner.refine(mask.alpha, image, new_mask=new,
+                                        smoothing_scale=SMOOTHING_BY_TIER.get(self.tier, 1.0))
             if new:
                 self._last_mask = mask
                 now = time.perf_counter()

@@ -86,6 +86,21 @@ def test_temporal_smoothing_advances_only_on_new_masks():
     assert r.refine(ones, frame).mean() == pytest.approx(1.0, abs=1e-3)
 
 
+def test_smoothing_scale_lets_a_moving_subject_through_without_lag():
+    frame = np.full((64, 64, 3), 128, np.uint8)
+    ones, zeros = np.ones((32, 32), np.float32), np.zeros((32, 32), np.float32)
+    r = MaskRefiner(RefineSettings(smoothing=0.8))
+    r.refine(ones, frame)
+    assert r.refine(zeros, frame, smoothing_scale=0.5).mean() == pytest.approx(0.4, abs=1e-3)  # k = 0.4
+    assert r.refine(ones, frame, smoothing_scale=0.0).mean() == pytest.approx(1.0, abs=1e-3)  # fast: the new mask
+
+
+def test_output_smoothing_falls_with_motion():
+    from studio.control.output_thread import SMOOTHING_BY_TIER
+
+    assert SMOOTHING_BY_TIER["static"] > SMOOTHING_BY_TIER["moderate"] > SMOOTHING_BY_TIER["fast"] == 0.0
+
+
 def test_threshold_and_feather():
     frame = np.full((100, 100, 3), 128, np.uint8)
     mask = np.zeros((100, 100), np.float32)
