@@ -3,6 +3,9 @@ desktop app (Qt lives in studio.ui; it is imported only when this command runs).
 
 from __future__ import annotations
 
+import ctypes.util
+import os
+import sys
 from pathlib import Path
 
 
@@ -40,6 +43,14 @@ def cmd_gui(args) -> int:
         args.quit_after = captures[-1] + 3.0 if captures else 4.0
     if args.quit_after is not None and args.quit_after < 0:
         raise StudioError("--quit-after must be positive")
+    problem = display_problem(os.environ, sys.platform)
+    if problem is not None:
+        if args.screenshot is not None and problem.startswith("no display"):
+            os.environ["QT_QPA_PLATFORM"] = "offscreen"  # a screenshot needs no screen: render offscreen
+        else:
+            raise StudioError(problem, hint="run it in a desktop session; on a headless box use `studio cam` (e.g. "
+                                            "`studio cam --source 0 --vcam`), or set QT_QPA_PLATFORM=offscreen "
+                                            "with --screenshot")
     try:
         from studio.ui.app import run
     except ImportError as exc:
@@ -47,3 +58,16 @@ def cmd_gui(args) -> int:
                                                                 "headless") from None
     return run(source=args.source, kiosk=args.kiosk, screenshot=args.screenshot, quit_after=args.quit_after,
                settings_path=args.settings, capture_after=captures)
+
+
+def display_problem(env, platform: str, find_library=ctypes.util.find_library) -> str | None:
+    """Why Qt could not open a window here, or None. Qt itself aborts the process (no exception) when its platform
+    plugin cannot start, so the usual causes on Linux are checked first and turned into a message."""
+    if not platform.startswith("linux") or env.get("QT_QPA_PLATFORM"):
+        return None
+    if not env.get("DISPLAY") and not env.get("WAYLAND_DISPLAY"):
+        return "no display to open a window on (DISPLAY and WAYLAND_DISPLAY are unset)"
+    if not env.get("WAYLAND_DISPLAY") and find_library("xcb-cursor") is None:
+        return ("Qt's X11 plugin needs libxcb-cursor, which is not installed "
+                "(Debian/Ubuntu: sudo apt install libxcb-cursor0; Fedora: sudo dnf install xcb-util-cursor)")
+    return None

@@ -1,0 +1,26 @@
+"""`studio gui` explains a missing display instead of letting Qt abort the process (pure logic; no Qt here)."""
+
+from studio.cli.cmd_gui import display_problem
+from studio.cli.main import main
+
+
+def _lib(found):
+    return lambda name: "libxcb-cursor.so.0" if found else None
+
+
+def test_display_problems_on_linux():
+    assert "no display" in display_problem({}, "linux", _lib(True))
+    assert "libxcb-cursor" in display_problem({"DISPLAY": ":0"}, "linux", _lib(False))
+    assert display_problem({"DISPLAY": ":0"}, "linux", _lib(True)) is None
+    assert display_problem({"WAYLAND_DISPLAY": "wayland-0"}, "linux", _lib(False)) is None
+    assert display_problem({"QT_QPA_PLATFORM": "offscreen"}, "linux", _lib(False)) is None
+    assert display_problem({}, "win32", _lib(False)) is None
+
+
+def test_gui_without_a_display_is_a_message_not_an_abort(monkeypatch, capsys):
+    for var in ("QT_QPA_PLATFORM", "DISPLAY", "WAYLAND_DISPLAY"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setattr("sys.platform", "linux")
+    assert main(["gui"]) == 2
+    err = capsys.readouterr().err
+    assert "no display" in err and "studio cam" in err
