@@ -5,12 +5,12 @@ from studio.cli.main import main
 
 
 def _lib(found):
-    return lambda name: "libxcb-cursor.so.0" if found else None
+    return lambda: [] if found else ["libxcb-icccm.so.4"]
 
 
 def test_display_problems_on_linux():
     assert "no display" in display_problem({}, "linux", _lib(True))
-    assert "libxcb-cursor" in display_problem({"DISPLAY": ":0"}, "linux", _lib(False))
+    assert "libxcb-icccm.so.4" in display_problem({"DISPLAY": ":0"}, "linux", _lib(False))
     assert display_problem({"DISPLAY": ":0"}, "linux", _lib(True)) is None
     assert display_problem({"WAYLAND_DISPLAY": "wayland-0"}, "linux", _lib(False)) is None
     assert display_problem({"QT_QPA_PLATFORM": "offscreen"}, "linux", _lib(False)) is None
@@ -24,3 +24,10 @@ def test_gui_without_a_display_is_a_message_not_an_abort(monkeypatch, capsys):
     assert main(["gui"]) == 2
     err = capsys.readouterr().err
     assert "no display" in err and "studio cam" in err
+
+
+def test_missing_xcb_libraries_reads_the_real_plugin():
+    from studio.cli.cmd_gui import missing_xcb_libraries
+
+    missing = missing_xcb_libraries()  # whatever this box lacks; every entry is a library name from ldd
+    assert all(name.startswith("lib") and ".so" in name for name in missing)

@@ -3,7 +3,6 @@ desktop app (Qt lives in studio.ui; it is imported only when this command runs).
 
 from __future__ import annotations
 
-import ctypes.util
 import os
 import sys
 from pathlib import Path
@@ -47,10 +46,13 @@ def cmd_gui(args) -> int:
     if problem is not None:
         if args.screenshot is not None and problem.startswith("no display"):
             os.environ["QT_QPA_PLATFORM"] = "offscreen"  # a screenshot needs no screen: render offscreen
-        else:
+        elif problem.startswith("no display"):
             raise StudioError(problem, hint="run it in a desktop session; on a headless box use `studio cam` (e.g. "
                                             "`studio cam --source 0 --vcam`), or set QT_QPA_PLATFORM=offscreen "
                                             "with --screenshot")
+        else:
+            raise StudioError(problem, hint="install those system packages and start it again (Wayland sessions "
+                                            "do not need them)")
     try:
         from studio.ui.app import run
     except ImportError as exc:
@@ -60,14 +62,46 @@ def cmd_gui(args) -> int:
                settings_path=args.settings, capture_after=captures)
 
 
-def display_problem(env, platform: str, find_library=ctypes.util.find_library) -> str | None:
+def display_problem(env, platform: str, missing_libs=None) -> str | None:
     """Why Qt could not open a window here, or None. Qt itself aborts the process (no exception) when its platform
     plugin cannot start, so the usual causes on Linux are checked first and turned into a message."""
     if not platform.startswith("linux") or env.get("QT_QPA_PLATFORM"):
         return None
     if not env.get("DISPLAY") and not env.get("WAYLAND_DISPLAY"):
         return "no display to open a window on (DISPLAY and WAYLAND_DISPLAY are unset)"
-    if not env.get("WAYLAND_DISPLAY") and find_library("xcb-cursor") is None:
-        return ("Qt's X11 plugin needs libxcb-cursor, which is not installed "
-                "(Debian/Ubuntu: sudo apt install libxcb-cursor0; Fedora: sudo dnf install xcb-util-cursor)")
+    if env.get("WAYLAND_DISPLAY"):
+        return None
+    missing = (missing_libs or missing_xcb_libraries)()
+    if missing:
+        return (f"Qt's X11 plugin cannot load: {', '.join(missing)} not installed (Debian/Ubuntu: sudo apt install "
+                f"libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxkbcommon-x11-0; Fedora: sudo dnf install "
+                f"xcb-util-cursor xcb-util-wm xcb-util-keysyms)")
     return None
+
+
+def missing_xcb_libraries() -> list[str]:
+    """System libraries that PySide6's X11 platform plugin needs and the dynamic loader cannot find (via ldd; the
+    plugin is located without importing Qt)."""
+    import importlib.util
+    import shutil
+    import subprocess
+
+    spec = importlib.util.find_spec("PySide6")
+    ldd = shutil.which("ldd")
+    if spec is None or not spec.submodule_search_locations or ldd is None:
+        return []
+    qt = Path(next(iter(spec.submodule_search_locations))) / "Qt"
+    missing: list[str] = []
+    for lib in (qt / "plugins" / "platforms" / "libqxcb.so", *sorted((qt / "lib").glob("libQt6XcbQpa.so*"))[:1]):
+        if not lib.is_file():
+            continue
+        try:
+            out = subprocess.run([ldd, str(lib)], capture_output=True, text=True, timeout=10).stdout
+        except (OSError, subprocess.SubprocessError):
+            return []
+        for line in out.splitlines():
+            if "not found" in line:
+                name = line.split("=>")[0].strip()
+                if name not in missing:
+                    missing.append(name)
+    return missing
