@@ -173,7 +173,9 @@ class MaskRefiner:
         else:
             cv2.resize(src, ws, dst=self._small_grey, interpolation=cv2.INTER_LINEAR)
         i, p = self._i, self._state
-        np.multiply(self._small_grey, np.float32(1.0 / 255.0), out=i, casting="unsafe")
+        # Cast first, then scale in place: a mixed-dtype ufunc would allocate a cast buffer (~32 KB) every frame.
+        np.copyto(i, self._small_grey)
+        np.multiply(i, np.float32(1.0 / 255.0), out=i)
         k = (2 * self.radius + 1, 2 * self.radius + 1)
         border = cv2.BORDER_REFLECT
         cv2.boxFilter(i, -1, k, dst=self._mean_i, borderType=border)

@@ -68,8 +68,8 @@ def test_per_frame_path_allocates_nothing_after_warm_up():
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
-    # A 640x360 float mask is 920 kB; anything per-frame would show up as hundreds of kB.
-    assert peak - base < 64 * 1024
+    # A 640x360 float mask is 920 kB; even a per-frame cast buffer (32 kB) shows up over this bound.
+    assert peak - base < 8 * 1024, peak - base
 
 
 def test_still_helpers(scene):
