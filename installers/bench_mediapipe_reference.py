@@ -25,24 +25,13 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 def load_frames(video_dir: Path, count: int, size: tuple[int, int]) -> list[np.ndarray]:
-    import cv2
+    """The very frames `studio bench mask` times (its loader, so both sides see the same pixels), in RGB."""
+    sys.path.insert(0, str(REPO))
+    from studio.bench.mask import load_frames as studio_frames
 
-    clips = sorted(video_dir.glob("*.mkv"))
-    if not clips:
+    frames = [np.ascontiguousarray(bgr[:, :, ::-1]) for bgr in studio_frames(video_dir, count, size)]
+    if not frames:
         raise SystemExit(f"no clips in {video_dir}")
-    frames: list[np.ndarray] = []
-    for clip in clips:
-        cap = cv2.VideoCapture(str(clip))
-        try:
-            while len(frames) < count:
-                ok, bgr = cap.read()
-                if not ok:
-                    break
-                frames.append(np.ascontiguousarray(cv2.resize(bgr, size, interpolation=cv2.INTER_LINEAR)[:, :, ::-1]))
-        finally:
-            cap.release()
-        if len(frames) >= count:
-            break
     return frames
 
 
