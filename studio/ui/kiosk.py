@@ -1,5 +1,6 @@
 """Kiosk mode for shop staff making product shots: live preview -> Capture (optional countdown) -> the cutout on a
-checkerboard, white or a chosen colour -> Save or Retake. Big touch-friendly buttons; a strip of recent shots.
+checkerboard, white or a chosen colour -> Save or Retake. This module is that flow; the widgets it drives (big
+touch-friendly buttons, a strip of recent shots) are laid out in studio.ui.kiosk_layout.
 
 Saving never loses a shot: files are written atomically, and a failure shows a banner while the shot stays on screen
 for another try (fix the folder, press Save again).
@@ -13,41 +14,22 @@ from pathlib import Path
 from typing import Callable
 
 import numpy as np
-from PySide6.QtCore import QObject, QSize, Qt, QTimer, Signal
+from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QIcon, QPixmap
-from PySide6.QtWidgets import (
-    QColorDialog, QComboBox, QFileDialog, QHBoxLayout, QLabel, QLineEdit, QListView, QListWidget,
-    QListWidgetItem, QPushButton, QStackedWidget, QVBoxLayout, QWidget,
-)
+from PySide6.QtWidgets import QColorDialog, QFileDialog, QListWidgetItem
 
 from studio.config import Settings
 from studio.core.errors import StudioError
-from studio.ui.banner import BannerArea
 from studio.ui.bridge import PipelineBridge
 from studio.ui.cutout_worker import CutoutRequest, CutoutResult, CutoutWorker
-from studio.ui.preview import PreviewWidget
+from studio.ui.kiosk_layout import BIG, STYLE, KioskLayout
 from studio.ui.qimage import rgb_to_qimage
 from studio.ui.settings_controller import SettingsController
-from studio.ui.shots import PRESETS, Shot, ShotSaveError, save_shot
+from studio.ui.shots import Shot, ShotSaveError, save_shot
+
+__all__ = ["BIG", "STYLE", "KioskWindow", "kiosk_live_settings", "product_scene_for", "subject_crop"]
 
 log = logging.getLogger(__name__)
-
-BIG = "font-size:22px; min-height:64px; padding:6px 14px; border-radius:8px;"
-STYLE = f"""
-QWidget#kiosk {{ background:#16161a; color:#eee; }}
-QWidget#kiosk QLabel {{ font-size:17px; }}
-QWidget#kiosk QLineEdit, QWidget#kiosk QComboBox, QWidget#kiosk QSpinBox {{ font-size:18px; min-height:44px; }}
-QPushButton[class="toggle"] {{ font-size:17px; min-height:44px; padding:4px 14px; border-radius:6px;
-    background:#2c2d33; border:1px solid #555; }}
-QPushButton[class="toggle"]:checked {{ background:#2f7dd1; color:white; }}
-QPushButton#capture {{ {BIG} font-size:28px; min-width:260px; background:#2e7d32; color:white; }}
-QPushButton#save {{ {BIG} min-width:170px; background:#1565c0; color:white; }}
-QPushButton#retake {{ {BIG} min-width:140px; background:#5d4037; color:white; }}
-QPushButton[class="bg"] {{ {BIG} min-width:90px; background:#2c2d33; border:1px solid #555; }}
-QPushButton[class="bg"]:checked {{ background:#2f7dd1; color:white; }}
-QPushButton#folder {{ font-size:17px; min-height:44px; padding:4px 14px; }}
-QLabel#countdown {{ font-size:140px; font-weight:bold; color:white; background:transparent; }}
-"""
 
 
 class _Relay(QObject):
@@ -98,18 +80,13 @@ def subject_crop(rgba: np.ndarray, aspect: float = 4 / 3, margin: float = 0.12) 
     return rgba[y0:y0 + int(round(bh)), x0:x0 + int(round(bw))]
 
 
-class KioskWindow(QWidget):
+class KioskWindow(KioskLayout):
     closed = Signal()
     saved = Signal(object)  # Path
 
     def __init__(self, settings: Settings, *, settings_path: Path | None = None, persist: bool = True,
                  pipeline_factory: Callable | None = None, backend_factory: Callable | None = None) -> None:
         super().__init__()
-        self.setObjectName("kiosk")
-        self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
-        self.setWindowTitle("Studio kiosk — product shots")
-        self.setStyleSheet(STYLE)
-        self.resize(1280, 800)
         self.controller = SettingsController(settings, settings_path, persist=persist, parent=self)
         self._pipeline_factory = pipeline_factory
         self.backend_factory = backend_factory
@@ -126,33 +103,8 @@ class KioskWindow(QWidget):
         self.relay.cutout_done.connect(self._cutout_done)
         self.cutter = CutoutWorker(self.relay.cutout_done.emit, backend_factory)
 
-        root = QVBoxLayout(self)
-        root.setContentsMargins(12, 8, 12, 8)
-        self.banners = BannerArea()
-        root.addWidget(self.banners)
-        root.addLayout(self._top_bar())
-        self.stack = QStackedWidget()
-        self.live = PreviewWidget(placeholder="starting the camera…")
-        self.review = PreviewWidget(placeholder="cutting out…")
-        self.stack.addWidget(self.live)
-        self.stack.addWidget(self.review)
-        root.addWidget(self.stack, 1)
-        self.countdown = QLabel("", self.live)
-        self.countdown.setObjectName("countdown")
-        self.countdown.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.countdown.hide()
-        root.addLayout(self._button_bar())
-        self.recent = QListWidget()
-        self.recent.setViewMode(QListView.ViewMode.IconMode)
-        self.recent.setFlow(QListView.Flow.LeftToRight)
-        self.recent.setWrapping(False)
-        self.recent.setIconSize(QSize(120, 90))
-        self.recent.setFixedHeight(128)
-        self.recent.setMovement(QListView.Movement.Static)
-        recent_label = QLabel("Recent shots")
-        recent_label.setStyleSheet("color:#aaa; font-size:15px;")
-        root.addWidget(recent_label)
-        root.addWidget(self.recent)
+        self.lay_out(self.controller.settings.kiosk, self.output_folder())
+        self._wire_controls()
         self._set_mode("live")
 
         self.bridge = PipelineBridge(self)
@@ -163,102 +115,23 @@ class KioskWindow(QWidget):
         self._tick.setInterval(1000)
         self._tick.timeout.connect(self._count)
 
-    # -- layout ----------------------------------------------------------------------------------------------
-    def _top_bar(self) -> QVBoxLayout:
-        k = self.controller.settings.kiosk
-        rows = QVBoxLayout()
-        bar = QHBoxLayout()
-        rows.addLayout(bar)
-        bar.addWidget(QLabel("SKU / name"))
-        self.sku = QLineEdit()
-        self.sku.setPlaceholderText("e.g. MUG-0042")
-        self.sku.setMinimumWidth(200)
-        bar.addWidget(self.sku, 1)
-        bar.addWidget(QLabel("Folder"))
-        self.folder_label = QLabel(str(self.output_folder()))
-        self.folder_label.setMinimumWidth(160)
-        self.folder_label.setMaximumWidth(320)
-        bar.addWidget(self.folder_label, 1)
-        self.folder_btn = QPushButton("Change…")
-        self.folder_btn.setObjectName("folder")
+    # -- controls --------------------------------------------------------------------------------------------
+    def _wire_controls(self) -> None:
+        # Connected after the widgets show the saved settings, so building them writes nothing back.
         self.folder_btn.clicked.connect(self._pick_folder)
-        bar.addWidget(self.folder_btn)
-        bar = QHBoxLayout()
-        rows.addLayout(bar)
-        bar.addWidget(QLabel("Format"))
-        self.format = QComboBox()
-        for key, (label, _ext) in PRESETS.items():
-            self.format.addItem(label, key)
-        self.format.setCurrentIndex(max(0, self.format.findData(k.format)))
         self.format.currentIndexChanged.connect(lambda: self.controller.update("kiosk", format=self.format.currentData()))
-        bar.addWidget(self.format)
-        self.flicker = QPushButton("Flicker fix")
-        self.flicker.setCheckable(True)
-        self.flicker.setProperty("class", "toggle")
-        self.flicker.setToolTip("suppress banding from mains-powered lights")
-        self.flicker.setChecked(k.flicker)
         self.flicker.toggled.connect(lambda on: self.controller.update("kiosk", flicker=on))
-        self.white_balance = QPushButton("White balance")
-        self.white_balance.setCheckable(True)
-        self.white_balance.setProperty("class", "toggle")
-        self.white_balance.setChecked(k.white_balance)
         self.white_balance.toggled.connect(lambda on: self.controller.update("kiosk", white_balance=on))
-        bar.addWidget(self.flicker)
-        bar.addWidget(self.white_balance)
-        bar.addWidget(QLabel("Timer"))
-        self.countdown_s = QComboBox()
-        for secs in (0, 3, 5, 10):
-            self.countdown_s.addItem("off" if secs == 0 else f"{secs} s", secs)
-        if self.countdown_s.findData(k.countdown_s) < 0:
-            self.countdown_s.addItem(f"{k.countdown_s} s", k.countdown_s)
-        self.countdown_s.setCurrentIndex(self.countdown_s.findData(k.countdown_s))
         self.countdown_s.currentIndexChanged.connect(
             lambda: self.controller.update("kiosk", countdown_s=int(self.countdown_s.currentData())))
-        bar.addWidget(self.countdown_s)
-        bar.addStretch(1)
-        return rows
-
-    def _button_bar(self) -> QHBoxLayout:
-        bar = QHBoxLayout()
-        self.capture_btn = QPushButton("Capture")
-        self.capture_btn.setObjectName("capture")
         self.capture_btn.clicked.connect(self.capture)
-        self.bg_buttons = {}
-        for key, label in (("checker", "Checker"), ("white", "White"), ("colour", "Colour…")):
-            b = QPushButton(label)
-            b.setProperty("class", "bg")
-            b.setCheckable(key != "colour")
+        for key, b in self.bg_buttons.items():
             b.clicked.connect(lambda _=False, k=key: self.set_backdrop(k))
-            self.bg_buttons[key] = b
-        self.save_btn = QPushButton("Save")
-        self.save_btn.setObjectName("save")
         self.save_btn.clicked.connect(self.save)
-        self.retake_btn = QPushButton("Retake")
-        self.retake_btn.setObjectName("retake")
         self.retake_btn.clicked.connect(self.retake)
-        self.status = QLabel("")
-        bar.addWidget(self.status, 1)
-        for b in self.bg_buttons.values():
-            bar.addWidget(b)
-        bar.addSpacing(24)
-        bar.addWidget(self.retake_btn)
-        bar.addWidget(self.save_btn)
-        bar.addWidget(self.capture_btn)
-        return bar
 
     def _set_mode(self, mode: str) -> None:
-        """live: only Capture; review: backdrop choices, Save and Retake."""
-        live = mode == "live"
-        self.stack.setCurrentWidget(self.live if live else self.review)
-        review_buttons = (*self.bg_buttons.values(), self.save_btn, self.retake_btn)
-        # Hide before showing: with both rows visible for a moment the layout asks for ~1400 px and the window grows
-        # past a 1280-wide screen (it never shrinks back on its own).
-        for b in (review_buttons if live else (self.capture_btn,)):
-            b.setVisible(False)
-        for b in ((self.capture_btn,) if live else review_buttons):
-            b.setVisible(True)
-        self.bg_buttons["checker"].setChecked(self.backdrop == "checker")
-        self.bg_buttons["white"].setChecked(self.backdrop == "white")
+        self.show_mode(mode, self.backdrop)
 
     def output_folder(self) -> Path:
         folder = self.controller.settings.kiosk.output_dir
