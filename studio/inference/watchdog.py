@@ -5,8 +5,9 @@
   made unable to publish and ends when its call returns) and a fresh worker with a fresh backend takes over. The last
   three gated frames are resubmitted to it, so a mask follows the restart quickly.
 - ``restarts_before_fallback`` failures in a row on one (backend, device) move down the fallback chain
-  (``studio.inference.registry.fallback_chain``); a backend that cannot even load moves down at once. When the chain is
-  exhausted an error event says so, and the whole chain is retried after ``retry_s``.
+  (``studio.inference.registry.fallback_chain``; studio.inference.fallback keeps the place on it); a backend that
+  cannot even load moves down at once. When the chain is exhausted an error event says so, and the whole chain is
+  retried after ``retry_s``.
 - A model or backend change builds the new worker first (inactive, its backend loading on its own thread) while the
   old one keeps serving, then swaps them in one step.
 - Output never waits for any of this: it peeks at ``masks`` and keeps the last good mask meanwhile.
@@ -31,6 +32,7 @@ from studio.core.mailbox import LatestSlot
 from studio.core.stats import LatencyWindow, RateMeter
 from studio.core.worker import Worker, WorkerState
 from studio.inference.base import Backend
+from studio.inference.fallback import FallbackPlan, default_chain
 from studio.inference.segmenter import Segmenter
 from studio.inference.worker import InferenceJob, InferenceResult, InferenceWorker
 from studio.models.spec import ModelSpec
@@ -51,17 +53,6 @@ def default_backend_factory(spec: ModelSpec, backend: str, device: str) -> Backe
     return made
 
 
-def default_chain(backend: str, device: str) -> list[tuple[str, str]]:
-    """Where to go when (backend, device) keeps failing: the registry's chain (it never repeats the failing pair)."""
-    from studio.inference.registry import fallback_chain
-
-    chain = list(fallback_chain(backend, device))
-    if backend == "auto" and len(chain) > 1:
-        # "auto" resolved to the first runtime of this same order, and that is the one that kept failing.
-        chain = chain[1:]
-    return chain
-
-
 @dataclass(frozen=True, slots=True)
 class InferenceStatus:
     """A snapshot for stats: what runs, how fast, how often, and how it has been going."""
@@ -79,41 +70,6 @@ class InferenceStatus:
     restarts: int = 0
     fallbacks: int = 0
     failed: bool = False  # the whole chain failed; waiting to retry
-
-
-@dataclass
-class _Plan:
-    """Where a worker sits: which model, and its position on the fallback chain. The chain starts as the requested
-    pair; the fallbacks are looked up the first time they are needed (listing runtimes imports them: not on the
-    caller's thread, and not at all on a box where the first choice works)."""
-
-    settings: InferenceSettings
-    spec: ModelSpec
-    chain: list[tuple[str, str]]
-    chain_for: Callable[[str, str], list[tuple[str, str]]]
-    pos: int = 0
-    failures: int = 0
-    extended: bool = False
-
-    def has_next(self) -> bool:
-        if self.pos + 1 >= len(self.chain) and not self.extended:
-            self.extended = True
-            first = self.chain[0]
-            try:
-                more = self.chain_for(*first)
-            except Exception:  # noqa: BLE001 - no fallbacks is an answer; the error event says what failed
-                log.exception("cannot list fallback backends")
-                more = []
-            self.chain.extend(p for p in more if p not in self.chain)
-        return self.pos + 1 < len(self.chain)
-
-    @property
-    def backend(self) -> tuple[str, str]:
-        return self.chain[self.pos]
-
-    def label(self) -> str:
-        b, d = self.backend
-        return f"{b}/{d}"
 
 
 class Watchdog(Worker):
@@ -153,7 +109,7 @@ class InferenceSupervisor:
         self._plan = self._make_plan(settings)  # raises ModelError for an unknown model, on the caller's thread
         self._current: InferenceWorker | None = None
         self._current_started = 0.0
-        self._candidate: tuple[InferenceWorker, _Plan, float] | None = None
+        self._candidate: tuple[InferenceWorker, FallbackPlan, float] | None = None
         self._retired: list[InferenceWorker] = []  # stopped or abandoned, maybe still inside a call
         self._retry_at: float | None = None
         self._max_area: int | None = None
@@ -171,11 +127,12 @@ class InferenceSupervisor:
         self.fallbacks = 0
 
     # -- plans and workers -------------------------------------------------------------------------------------
-    def _make_plan(self, settings: InferenceSettings) -> _Plan:
+    def _make_plan(self, settings: InferenceSettings) -> FallbackPlan:
         spec = self._spec_for(settings.model)
-        return _Plan(dataclasses.replace(settings), spec, [(settings.backend, settings.device)], self._chain_for)
+        return FallbackPlan(dataclasses.replace(settings), spec, [(settings.backend, settings.device)],
+                            self._chain_for)
 
-    def _spawn(self, plan: _Plan, *, active: bool, backlog=()) -> InferenceWorker:
+    def _spawn(self, plan: FallbackPlan, *, active: bool, backlog=()) -> InferenceWorker:
         spec, (backend, device), area = plan.spec, plan.backend, plan.settings.target_area
         factory = self._factory
 
@@ -422,4 +379,5 @@ def _registry_spec(name: str) -> ModelSpec:
     return default_registry().get(name)
 
 
-__all__ = ["BackendFactory", "InferenceStatus", "InferenceSupervisor", "Watchdog"]
+__all__ = ["BackendFactory", "InferenceStatus", "InferenceSupervisor", "Watchdog", "default_backend_factory",
+           "default_chain"]
