@@ -60,13 +60,9 @@ def _stats(ms: list[float]) -> dict[str, float]:
 def time_model(model: str, backend_name: str, frames: list[np.ndarray], warmup: int) -> dict:
     from studio.compose.refine import MaskRefiner
     from studio.config import RefineSettings
-    from studio.inference.registry import create_backend
-    from studio.inference.segmenter import Segmenter
-    from studio.models import default_registry
+    from studio.inference import open_segmenter
 
-    spec, path = default_registry().resolve(model)
-    backend, report = create_backend(backend_name, spec, path)
-    seg = Segmenter(spec, backend)
+    seg = open_segmenter(model, backend_name)
     refiner = MaskRefiner(RefineSettings(smoothing=0.0))
     h, w = frames[0].shape[:2]
     up = np.empty((h, w), np.float32)
@@ -86,7 +82,7 @@ def time_model(model: str, backend_name: str, frames: list[np.ndarray], warmup: 
                 guided_ms.append((t1 - t0 + t3 - t2) * 1e3)
     finally:
         seg.close()
-    return {"model": model, "backend": report.chosen.label(), "frame": f"{w}x{h}",
+    return {"model": model, "backend": seg.backend_label, "frame": f"{w}x{h}",
             "input": "x".join(map(str, s.input_size)), "segment_ms": _stats(segment_ms),
             "to_frame_resize_ms": _stats(resize_ms), "to_frame_guided_ms": _stats(guided_ms)}
 

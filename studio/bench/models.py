@@ -129,13 +129,12 @@ class _Contender:
         r.cpu_p50_ms = _ms(self.cpu, 50)
 
 
-def bench_group(spec, path, backend_names: list[str], device: str, size: tuple[int, int], runs: int,
+def bench_group(spec, backend_names: list[str], device: str, size: tuple[int, int], runs: int,
                 warmup: int) -> list[ModelBenchRow]:
     """One model at one frame size on several backends, timed in alternation (run i of every backend, then run
     i+1): on a shared or thermally throttling box, load drifts over a minute, and alternating makes the drift hit
     every backend alike so the ratios stay fair. A backend that fails becomes its row's ``error``."""
-    from studio.inference.registry import create_backend
-    from studio.inference.segmenter import Segmenter
+    from studio.inference import open_segmenter
 
     frame = synthetic_frame(*size)
     rows: list[ModelBenchRow] = []
@@ -147,14 +146,14 @@ def bench_group(spec, path, backend_names: list[str], device: str, size: tuple[i
             gc.collect()
             t0 = time.perf_counter()
             try:
-                backend, report = create_backend(name, spec, path, device)
+                segmenter = open_segmenter(spec, name, device)
             except StudioError as exc:
                 row.error = exc.message
                 continue
             row.load_ms = (time.perf_counter() - t0) * 1000.0
-            info = report.chosen
+            info = segmenter.report.chosen
             row.runtime, row.version, row.device, row.notes = info.name, info.version, info.device, info.notes
-            contender = _Contender(row, Segmenter(spec, backend))
+            contender = _Contender(row, segmenter)
             contenders.append(contender)
             try:
                 t0 = time.perf_counter()
@@ -244,7 +243,7 @@ def run_models_bench(models: list[str] | None, backends: list[str] | None, sizes
     rows: list[ModelBenchRow] = []
     for name in models:
         try:
-            spec, path = registry.resolve(name)
+            spec, _path = registry.resolve(name)  # a missing or corrupt file is a row, not a crash
         except StudioError as exc:
             rows.extend(ModelBenchRow(model=name, backend=b, frame=f"{w}x{h}", error=exc.message)
                         for w, h in sizes for b in backends)
@@ -252,7 +251,7 @@ def run_models_bench(models: list[str] | None, backends: list[str] | None, sizes
         for size in sizes:
             if progress:
                 progress(f"{name} at {size[0]}x{size[1]}: {', '.join(backends)}")
-            rows.extend(bench_group(spec, path, backends, device, size, runs, warmup))
+            rows.extend(bench_group(spec, backends, device, size, runs, warmup))
     add_ratios(rows)
     return rows
 

@@ -76,17 +76,14 @@ def allocation_run(args, frames: int) -> dict:
     from studio.control.thermal import ThermalGovernor
     from studio.core.frame import Frame, Mask
     from studio.core.mailbox import LatestSlot
-    from studio.inference.segmenter import Segmenter
-    from studio.inference.watchdog import default_backend_factory
-    from studio.models.registry import default_registry
+    from studio.inference import open_segmenter
     from studio.output.simple import NullSink
 
     s = _settings(args, "synthetic", "moving", True)
     src = SyntheticSource(s.source.width, s.source.height, s.source.fps, motion="moving", noise=2.0, realtime=False)
     src.open()
     images = [src.read() for _ in range(frames + 10)]
-    spec = default_registry().get(s.inference.model)
-    segmenter = Segmenter(spec, default_backend_factory(spec, s.inference.backend, s.inference.device))
+    segmenter = open_segmenter(s.inference.model, s.inference.backend, s.inference.device)
     masks: LatestSlot[Mask] = LatestSlot()
     out = OutputThread(LatestSlot(), masks, lambda job: None, gate=MotionGate(s.gate),
                        thermal=ThermalGovernor(s.thermal, None), apply_thermal=lambda st: None,

@@ -33,15 +33,12 @@ from studio.control.thermal import ThermalGovernor, ThermalState
 from studio.core.frame import Frame
 from studio.core.mailbox import LatestSlot
 from studio.core.worker import WorkerState
-from studio.inference.base import Backend
+from studio.inference.base import BackendFactory
 from studio.inference.watchdog import InferenceSupervisor
-from studio.models.spec import ModelSpec
 from studio.output.base import Sink
 from studio.output.sinks import make_sinks
 
 log = logging.getLogger(__name__)
-
-BackendFactory = Callable[[ModelSpec, str, str], Backend]
 
 
 def _settings_sinks(output: OutputSettings) -> list[Sink]:

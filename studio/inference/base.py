@@ -8,7 +8,7 @@ array chosen by ``spec.output_index``; activation and resizing are the Segmenter
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Protocol, runtime_checkable
+from typing import Callable, Protocol, runtime_checkable
 
 import numpy as np
 
@@ -51,3 +51,17 @@ class Backend(Protocol):
     def info(self) -> BackendInfo: ...
 
     def close(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class SelectionReport:
+    """How a backend was chosen: what runs, why, and every (name, device) tried on the way with its error or None."""
+
+    chosen: BackendInfo
+    reason: str
+    tried: list[tuple[str, str, str | None]] = field(default_factory=list)
+
+
+# (spec, backend name, device) -> a loaded Backend. The live pipeline, the GUI and the tests may supply one to
+# open_segmenter in place of the registry (tests pass a real runtime with one thread, or a fault-injecting wrapper).
+BackendFactory = Callable[[ModelSpec, str, str], Backend]

@@ -16,19 +16,18 @@ import importlib
 import importlib.util
 import logging
 import platform
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from studio.core.errors import BackendUnavailable, ModelError, StudioError
-from studio.inference.base import Backend, BackendInfo
+from studio.inference.base import Backend, BackendInfo, SelectionReport
 from studio.models.spec import ModelSpec
 
 log = logging.getLogger(__name__)
 
 # name -> "module:Class". None: the name is known, but this build has no backend for it (see _missing()).
 BACKENDS: dict[str, str | None] = {
-    "onnxruntime": "studio.inference.onnxrt:OnnxRuntimeBackend",
-    "openvino": "studio.inference.openvino_rt:OpenVinoBackend",
+    "onnxruntime": "studio.inference.runtimes.onnxruntime:OnnxRuntimeBackend",
+    "openvino": "studio.inference.runtimes.openvino:OpenVinoBackend",
     "tensorrt": None,  # the TensorRT backend lands in a later change; until then asking for it says so
 }
 
@@ -40,13 +39,6 @@ BACKENDS: dict[str, str | None] = {
 # reference runtime the models are exported for, goes first.
 CPU_RULE = ("on x86-64, OpenVINO CPU before ONNX Runtime CPU (measured faster on every embedded model on an "
             "AVX-512 x86 box); on other CPUs ONNX Runtime first (unmeasured there; the reference runtime)")
-
-
-@dataclass(frozen=True)
-class SelectionReport:
-    chosen: BackendInfo
-    reason: str
-    tried: list[tuple[str, str, str | None]] = field(default_factory=list)  # (name, device, error or None)
 
 
 def _missing(name: str) -> BackendUnavailable:

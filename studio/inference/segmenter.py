@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from studio.inference.base import Backend
+from studio.inference.base import Backend, SelectionReport
 from studio.models.processing import Preprocessor, to_alpha
 from studio.models.resolution import choose_input_size
 from studio.models.spec import ModelSpec
@@ -30,12 +30,24 @@ class Segmentation:
 
 
 class Segmenter:
-    def __init__(self, spec: ModelSpec, backend: Backend, *, target_area: int | None = None) -> None:
+    """Made by ``studio.inference.open_segmenter`` (the one way to open a model); ``report`` says what runs and why."""
+
+    def __init__(self, spec: ModelSpec, backend: Backend, *, target_area: int | None = None,
+                 report: SelectionReport | None = None) -> None:
         self.spec = spec
         self.backend = backend
+        self.report = report
         self.target_area = target_area
         self.max_area: int | None = None  # lowered by the thermal governor
         self._pre = Preprocessor(spec)
+
+    @property
+    def backend_label(self) -> str:
+        """What actually runs ("openvino 2025.1 on CPU"): the selection report's, else the backend's own info."""
+        if self.report is not None:
+            return self.report.chosen.label()
+        info = getattr(self.backend, "info", None)
+        return info.label() if info is not None else getattr(self.backend, "name", type(self.backend).__name__)
 
     def input_size_for(self, width: int, height: int) -> tuple[int, int]:
         size = choose_input_size(width, height, self.spec, target_area=self.target_area, max_area=self.max_area)

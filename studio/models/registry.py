@@ -102,30 +102,38 @@ class ModelRegistry:
         raise ModelError(f"no embedded model of kind {kind!r}")
 
     def status(self, name: str) -> ModelStatus:
-        spec = self.get(name)
-        p = spec.path()
-        if not p.is_file():
-            return ModelStatus(spec, False, None, None, None)
-        st = p.stat()
-        actual = _cached_sha256(str(p), st.st_mtime_ns, st.st_size)
-        ok = (actual == spec.sha256.lower()) if spec.sha256 else None
-        return ModelStatus(spec, True, st.st_size, ok, actual)
+        return file_status(self.get(name))
 
     def resolve(self, name: str) -> tuple[ModelSpec, Path]:
         """The spec and its verified file; a missing file or a wrong checksum is a ModelError, never a silent load."""
-        status = self.status(name)
-        spec = status.spec
-        if not status.present:
-            hint = (f"this model is fetched on request from {spec.download.repo_id} ({spec.download.filename}); "
-                    f"put the file at {spec.path()}" if spec.download else
-                    "reinstall, or run `python installers/vendor_models.py` in a checkout")
-            raise ModelError(f"model file for {name!r} is missing: {spec.path()}", hint=hint)
-        if status.sha256_ok is False:
-            raise ModelError(
-                f"model file for {name!r} has the wrong checksum: {spec.path()}\n"
-                f"  expected sha256 {spec.sha256}\n  found    sha256 {status.actual_sha256}",
-                hint="the file is corrupt or was replaced; restore it (or re-download it)")
-        return spec, spec.path()
+        spec = self.get(name)
+        return spec, verified_path(spec)
+
+
+def file_status(spec: ModelSpec) -> ModelStatus:
+    p = spec.path()
+    if not p.is_file():
+        return ModelStatus(spec, False, None, None, None)
+    st = p.stat()
+    actual = _cached_sha256(str(p), st.st_mtime_ns, st.st_size)
+    ok = (actual == spec.sha256.lower()) if spec.sha256 else None
+    return ModelStatus(spec, True, st.st_size, ok, actual)
+
+
+def verified_path(spec: ModelSpec) -> Path:
+    """``spec``'s file, checked: a missing file or a wrong checksum is a ModelError with what to do."""
+    status = file_status(spec)
+    if not status.present:
+        hint = (f"this model is fetched on request from {spec.download.repo_id} ({spec.download.filename}); "
+                f"put the file at {spec.path()}" if spec.download else
+                "reinstall, or run `python installers/vendor_models.py` in a checkout")
+        raise ModelError(f"model file for {spec.name!r} is missing: {spec.path()}", hint=hint)
+    if status.sha256_ok is False:
+        raise ModelError(
+            f"model file for {spec.name!r} has the wrong checksum: {spec.path()}\n"
+            f"  expected sha256 {spec.sha256}\n  found    sha256 {status.actual_sha256}",
+            hint="the file is corrupt or was replaced; restore it (or re-download it)")
+    return spec.path()
 
 
 def default_registry() -> ModelRegistry:

@@ -17,7 +17,7 @@ import numpy as np
 
 from studio.core.errors import StudioError
 from studio.stills.imageio import FORMATS, IMAGE_SUFFIXES, load_image, save_cutout
-from studio.stills.preprocess import remove_flicker, white_balance
+from studio.stills.cutout import StillPrep
 
 log = logging.getLogger(__name__)
 
@@ -214,17 +214,10 @@ def _process_one(it: BatchItem, cutter, model: str, fmt: str, background, flicke
         img = load_image(it.input)
         bgr = img.bgr
         record["input_size"] = list(img.size)
-        pre = []
-        if flicker:
-            bgr, est = remove_flicker(bgr)
-            if est.detected:
-                pre.append(f"flicker {est.period_rows:.1f} rows {est.amplitude:.3f}")
-        if wb_on:
-            bgr = white_balance(bgr, wb_roi, wb_method)
-            pre.append("white_balance")
-        cut = cutter.cut(bgr)
+        cut = cutter.cut(bgr, prep=StillPrep(flicker, wb_on, wb_roi, wb_method))
+        pre = cut.notes
         flags, fractions = quality_flags(cut.alpha)
-        save_cutout(it.output, bgr, cut.alpha, fmt, background)
+        save_cutout(it.output, cut.image, cut.alpha, fmt, background)
         record.update({"status": "ok", "model_input_size": list(cut.model_input_size),
                        "seconds": round(time.perf_counter() - t0, 4), "flags": flags, **fractions,
                        "preprocess": pre})

@@ -1,56 +1,105 @@
-"""One model on one backend, turned into frame-size alphas for still images (shared by batch and evaluate)."""
+"""The one cutout function for still images, shared by `studio process`, `studio eval`, the kiosk and the service:
+optional preprocessing (flicker, white balance) -> segment -> refine the mask to the image's size.
+
+``cut_out`` works on any Segmenter (the caller opens it with ``studio.inference.open_segmenter`` and keeps it for many
+images); ``Cutter`` is the convenience that opens one for a model name and closes it when done."""
 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
-from studio.compose.refine import refine_still
 from studio.config.settings import RefineSettings
+
+# Stills have no previous frame: edge-aware upsampling with the image as guide, no temporal smoothing.
+STILL_REFINE = RefineSettings(smoothing=0.0)
+
+
+@dataclass(frozen=True)
+class StillPrep:
+    """Fixes for shop lighting applied before segmentation (what is cut out and saved is the fixed picture)."""
+
+    flicker: bool = False  # banding from mains-powered lights under a rolling shutter
+    white_balance: bool = False
+    wb_roi: tuple[int, int, int, int] | None = None  # x, y, w, h of something grey/white; None: the whole picture
+    wb_method: str = "grey-world"
 
 
 @dataclass(frozen=True)
 class Cutout:
+    image: np.ndarray  # HxWx3 BGR after preprocessing: the picture the alpha belongs to
     alpha: np.ndarray  # HxW float32 [0, 1] at the image's size
     model_input_size: tuple[int, int]  # (width, height) the model saw
-    seconds: float  # segmentation + refinement
+    seconds: float  # preprocessing + segmentation + refinement
+    notes: list[str] = field(default_factory=list)  # what preprocessing did ("flicker 11.9 rows 0.041", ...)
+
+    def rgba(self) -> np.ndarray:
+        """Straight (not premultiplied) RGBA uint8, for display and PNG/WebP."""
+        from studio.compose.blend import to_rgba
+
+        return to_rgba(self.image, self.alpha)
+
+
+def prepare(image_bgr: np.ndarray, prep: StillPrep | None) -> tuple[np.ndarray, list[str]]:
+    """The preprocessed picture and a note per fix applied; the input is never modified."""
+    notes: list[str] = []
+    if prep is None or not (prep.flicker or prep.white_balance):
+        return image_bgr, notes
+    from studio.stills.preprocess import remove_flicker, white_balance
+
+    out = image_bgr
+    if prep.flicker:
+        out, est = remove_flicker(out)
+        if est.detected:
+            notes.append(f"flicker {est.period_rows:.1f} rows {est.amplitude:.3f}")
+    if prep.white_balance:
+        out = white_balance(out, prep.wb_roi, prep.wb_method)
+        notes.append("white_balance")
+    return out, notes
+
+
+def cut_out(segmenter, image_bgr: np.ndarray, *, prep: StillPrep | None = None,
+            refine: RefineSettings | None = STILL_REFINE) -> Cutout:
+    """Cut out one picture. ``refine=None`` gives the raw model mask, bilinearly resized to the picture."""
+    import cv2
+
+    from studio.compose.refine import refine_still
+
+    t0 = time.perf_counter()
+    image, notes = prepare(image_bgr, prep)
+    seg = segmenter.segment(image)
+    if refine is not None:
+        alpha = refine_still(seg.alpha, image, refine)
+    else:
+        h, w = image.shape[:2]
+        alpha = cv2.resize(seg.alpha, (w, h), interpolation=cv2.INTER_LINEAR)
+    return Cutout(image, alpha, seg.input_size, time.perf_counter() - t0, notes)
 
 
 class Cutter:
-    """Loads ``model`` once on ``backend``/``device``; ``cut`` segments and refines one image. Use as a context
-    manager (or call close) so the runtime session is released."""
+    """Opens ``model`` once on ``backend``/``device``; ``cut`` cuts out one picture. Use as a context manager (or
+    call close) so the runtime session is released."""
 
     def __init__(self, model: str, backend: str = "auto", device: str = "auto", *,
                  refine: RefineSettings | None = None) -> None:
-        from studio.inference import Segmenter
-        from studio.inference.registry import create_backend
-        from studio.models import default_registry
+        from studio.inference import open_segmenter
 
-        self.spec, path = default_registry().resolve(model)
-        self._backend, self.report = create_backend(backend, self.spec, path, device)
-        self._segmenter = Segmenter(self.spec, self._backend)
-        self.refine = refine if refine is not None else RefineSettings(smoothing=0.0)
+        self.segmenter = open_segmenter(model, backend, device)
+        self.spec = self.segmenter.spec
+        self.report = self.segmenter.report
+        self.refine = refine if refine is not None else STILL_REFINE
 
     @property
     def backend_label(self) -> str:
-        return self.report.chosen.label()
+        return self.segmenter.backend_label
 
-    def cut(self, image_bgr: np.ndarray, *, refine: bool = True) -> Cutout:
-        t0 = time.perf_counter()
-        seg = self._segmenter.segment(image_bgr)
-        if refine:
-            alpha = refine_still(seg.alpha, image_bgr, self.refine)
-        else:
-            import cv2
-
-            h, w = image_bgr.shape[:2]
-            alpha = cv2.resize(seg.alpha, (w, h), interpolation=cv2.INTER_LINEAR)
-        return Cutout(alpha, seg.input_size, time.perf_counter() - t0)
+    def cut(self, image_bgr: np.ndarray, *, refine: bool = True, prep: StillPrep | None = None) -> Cutout:
+        return cut_out(self.segmenter, image_bgr, prep=prep, refine=self.refine if refine else None)
 
     def close(self) -> None:
-        self._segmenter.close()
+        self.segmenter.close()
 
     def __enter__(self) -> "Cutter":
         return self

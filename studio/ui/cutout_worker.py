@@ -1,4 +1,6 @@
-"""The kiosk's still-cutout thread: one backend (created and used on this thread), one request at a time.
+"""The kiosk's still-cutout thread: one backend (created and used on this thread), one request at a time. The work
+itself is the stills' one cutout function (studio.stills.cutout.cut_out); this module is only the Qt-free thread
+hand-off.
 
 A capture hands the frame over with ``request``; the result (an RGBA cutout, or the error) comes back through
 ``on_done`` on this thread; the kiosk re-emits it as a queued Qt signal. The backend is built on the first request,
@@ -16,6 +18,8 @@ import numpy as np
 
 from studio.core.mailbox import LatestSlot
 from studio.core.worker import Worker
+from studio.inference import open_segmenter
+from studio.stills.cutout import StillPrep, cut_out
 
 log = logging.getLogger(__name__)
 
@@ -40,46 +44,6 @@ class CutoutResult:
     error: BaseException | None
     seconds: float
     backend_label: str = ""
-
-
-def make_segmenter(model: str, backend: str, device: str, backend_factory: Callable | None):
-    """A Segmenter for ``model`` on ``backend``/``device``; ``backend_factory(spec, backend, device)`` (the pipeline's
-    own hook) may supply the backend, otherwise the inference registry builds the real one."""
-    from studio.inference.segmenter import Segmenter
-    from studio.models import default_registry
-
-    spec, _path = default_registry().resolve(model)
-    if backend_factory is None:
-        from studio.inference.watchdog import default_backend_factory as backend_factory
-    be = backend_factory(spec, backend, device)
-    return Segmenter(spec, be)
-
-
-def preprocess(image_bgr: np.ndarray, *, flicker: bool, white_balance: bool) -> np.ndarray:
-    """The kiosk's optional fixes for shop lighting (banding from mains-powered lights, colour casts)."""
-    if not (flicker or white_balance):
-        return image_bgr
-    from studio.stills import preprocess as pre
-
-    out = image_bgr
-    if flicker:
-        out, _estimate = pre.remove_flicker(out)
-    if white_balance:
-        out = pre.white_balance(out)
-    return out
-
-
-def cutout(segmenter, image_bgr: np.ndarray, *, flicker: bool = False,
-           white_balance: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Preprocess (optional), segment, refine the mask to full size with the image as guide.
-    Returns (the preprocessed BGR image, HxW float32 alpha, straight RGBA for display)."""
-    from studio.compose.blend import to_rgba
-    from studio.compose.refine import refine_still
-
-    image = preprocess(image_bgr, flicker=flicker, white_balance=white_balance)
-    seg = segmenter.segment(image)
-    alpha = refine_still(seg.alpha, image)
-    return image, alpha, to_rgba(image, alpha)
 
 
 class CutoutWorker(Worker):
@@ -114,12 +78,12 @@ class CutoutWorker(Worker):
             key = (req.model, req.backend, req.device)
             if self._segmenter is None or key != self._key:
                 self._close_segmenter()
-                self._segmenter = make_segmenter(req.model, req.backend, req.device, self._backend_factory)
+                self._segmenter = open_segmenter(req.model, req.backend, req.device, factory=self._backend_factory)
                 self._key = key
-            image, alpha, rgba = cutout(self._segmenter, req.image_bgr, flicker=req.flicker,
-                                        white_balance=req.white_balance)
-            info = getattr(self._segmenter.backend, "info", None)
-            label = info.label() if info is not None else ""
+            cut = cut_out(self._segmenter, req.image_bgr,
+                          prep=StillPrep(flicker=req.flicker, white_balance=req.white_balance))
+            image, alpha, rgba = cut.image, cut.alpha, cut.rgba()
+            label = self._segmenter.backend_label
         except Exception as exc:  # noqa: BLE001 - handed to the GUI as a banner; the shot stays for retry
             log.warning("cutout failed: %s", exc)
             error = exc

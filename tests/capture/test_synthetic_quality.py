@@ -24,12 +24,9 @@ MIN_IOU = {"selfie": 0.85, "u2netp": 0.85}
 
 
 def segmenter(model: str):
-    from studio.inference.segmenter import Segmenter
-    from studio.inference.watchdog import default_backend_factory
-    from studio.models import default_registry
+    from studio.inference import open_segmenter
 
-    spec, _path = default_registry().resolve(model)
-    return Segmenter(spec, default_backend_factory(spec, "auto", "auto"))
+    return open_segmenter(model)
 
 
 def iou(alpha: np.ndarray, truth: np.ndarray) -> float:

@@ -10,8 +10,8 @@ import pytest
 
 from studio.core.errors import BackendUnavailable, ModelError
 from studio.inference import Segmenter
-from studio.inference.onnxrt import OnnxRuntimeBackend, parse_device
-from studio.inference.openvino_rt import MAX_COMPILED_SHAPES, OpenVinoBackend, from_ov_device, to_ov_device
+from studio.inference.runtimes.onnxruntime import OnnxRuntimeBackend, parse_device
+from studio.inference.runtimes.openvino import MAX_COMPILED_SHAPES, OpenVinoBackend, from_ov_device, to_ov_device
 from studio.models.processing import Preprocessor
 from studio.models.spec import ModelSpec
 

@@ -78,7 +78,7 @@ def test_auto_says_what_it_tried_and_why(tiny):
 
 def test_auto_falls_through_to_the_next_cpu_runtime_on_failure(tiny, monkeypatch):
     """A runtime that fails to load is recorded and the next one is used."""
-    import studio.inference.openvino_rt as ovrt
+    import studio.inference.runtimes.openvino as ovrt
 
     def broken_load(self, spec, path, device="auto"):
         raise BackendUnavailable("openvino refused for this test")

@@ -34,7 +34,7 @@ def settings_path(tmp_path):
 
 
 def _ort_backend(spec, backend: str, device: str):
-    from studio.inference.onnxrt import OnnxRuntimeBackend
+    from studio.inference.runtimes.onnxruntime import OnnxRuntimeBackend
 
     be = OnnxRuntimeBackend(threads=1)
     be.load(spec, spec.path(), "cpu")
