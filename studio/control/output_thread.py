@@ -25,9 +25,9 @@ from studio.control.events import EventHub
 from studio.control.gate import MotionGate
 from studio.control.thermal import ThermalGovernor, ThermalState
 from studio.core.errors import StudioError
-from studio.core.frame import Frame, Mask
+from studio.core.frame import END_TO_END, STAGES, Frame, Mask
 from studio.core.mailbox import LatestSlot
-from studio.core.stats import LatencyWindow, RateMeter
+from studio.core.stats import LatencyWindow, RateMeter, StageWindow
 from studio.core.worker import Worker
 from studio.inference.worker import InferenceJob
 from studio.output.base import OutputFrame, Sink
@@ -40,6 +40,13 @@ SMOOTHING_BY_TIER = {"static": 1.0, "moderate": 0.5, "fast": 0.0}
 
 STALL_MIN_S = 0.25  # no frame for this long (and at least 3 frame periods): re-emit the last one
 MAX_FRAME_ERRORS = 30  # consecutive failing frames before the output gives up (a bug, not a hiccup)
+
+
+def _lap(timings: dict[str, float], stage: str, since: float) -> float:
+    """Record ``stage`` as the time from ``since`` to now; return now (where the next stage begins)."""
+    now = time.perf_counter()
+    timings[stage] = now - since
+    return now
 
 
 class OutputThread(Worker):
@@ -77,8 +84,10 @@ class OutputThread(Worker):
         # stats (read from other threads: plain numbers and thread-safe windows)
         self.output_rate = RateMeter(2.0)
         self.latency = LatencyWindow(3600)
+        self.stages = StageWindow(STAGES, 3600)  # the same frames as ``latency``, stage by stage
         self.mask_latency = LatencyWindow(600)
         self.mask_compute = LatencyWindow(600)
+        self._scratch_timings: dict[str, float] = {}
         self.frames_out = 0
         self.frames_repeated = 0
         self.gate_skips = 0
@@ -94,6 +103,7 @@ class OutputThread(Worker):
     def reset_stats(self) -> None:
         # New windows, swapped in by assignment: the output thread adds to whichever it sees, never a torn one.
         self.latency = LatencyWindow(3600)
+        self.stages = StageWindow(STAGES, 3600)
         self.mask_latency = LatencyWindow(600)
         self.mask_compute = LatencyWindow(600)
 
@@ -230,6 +240,9 @@ class OutputThread(Worker):
                 self._events.emit("error", f"a frame could not be composited: {exc}")
 
     def _process(self, frame: Frame, repeated: bool) -> None:
+        # Stage timings are laps of one clock (see studio.core.frame.STAGES): each stage ends where the next begins,
+        # so a frame's stages add up to its end-to-end latency. A repeated frame keeps the timings of its first pass.
+        timings = self._scratch_timings if repeated else frame.timings
         image = frame.image
         h, w = image.shape[:2]
         if self._size != (w, h):
@@ -238,6 +251,8 @@ class OutputThread(Worker):
             self._no_mask = np.zeros((h, w), np.float32)
         self._ensure_open(w, h)
 
+        lap = time.perf_counter()
+        timings["capture"] = lap - frame.t_capture
         if not repeated:
             self._apply_thermal(self.thermal.update())
             decision = self.gate.update(image, frame.t_capture)
@@ -247,29 +262,36 @@ class OutputThread(Worker):
                 self.submitted += 1
             else:
                 self.gate_skips += 1
+        lap = _lap(timings, "gate", lap)
 
         mask = self._masks.peek()
+        lap = _lap(timings, "wait_mask", lap)
         if mask is None:
             alpha = self._no_mask
+            timings["refine"] = 0.0
         else:
             new = mask is not self._last_mask
-            t_refine = time.perf_counter()
             alpha = self.refiner.refine(mask.alpha, image, new_mask=new,
                                         smoothing_scale=SMOOTHING_BY_TIER.get(self.tier, 1.0))
+            t_refine = lap
+            lap = _lap(timings, "refine", lap)
             if new:
                 self._last_mask = mask
-                now = time.perf_counter()
-                self.mask_latency.add(now - mask.t_capture)
+                self.mask_latency.add(lap - mask.t_capture)
                 # The work alone (pre + infer + post + refine to frame size), comparable with MediaPipe's pipeline.
-                self.mask_compute.add(mask.infer_seconds + (now - t_refine))
-        out = self.compositor.composite(image, alpha, self.background.render(image), mirror=self.mirror)
-        packet = OutputFrame(out, image, alpha, frame.index, frame.t_capture, -1 if mask is None else mask.frame_index)
+                self.mask_compute.add(mask.infer_seconds + (lap - t_refine))
+        background = self.background.render(image)
+        lap = _lap(timings, "background", lap)
+        out = self.compositor.composite(image, alpha, background, mirror=self.mirror)
+        lap = _lap(timings, "composite", lap)
+        packet = OutputFrame(out, image, alpha, frame.index, frame.t_capture, -1 if mask is None else mask.frame_index,
+                             timings)
         for sink in list(self.sinks):
             try:
                 sink.write(packet)
             except Exception as exc:  # noqa: BLE001 - see _fail_sink
                 self._fail_sink(sink, exc)
-        done = time.perf_counter()
+        done = _lap(timings, "sinks", lap)
         self._last_frame = frame
         self._last_emit = done
         self.frames_out += 1
@@ -277,7 +299,9 @@ class OutputThread(Worker):
         if repeated:
             self.frames_repeated += 1
         else:
-            self.latency.add(done - frame.t_capture)
+            timings[END_TO_END] = done - frame.t_capture
+            self.latency.add(timings[END_TO_END])
+            self.stages.add(timings)
 
     def _teardown(self) -> None:
         self._run_commands()

@@ -289,6 +289,7 @@ class LivePipeline:
             inference_fps=inf.inference_fps,
             output_fps=out.output_rate.rate(),
             latency_ms=out.latency.percentiles((50, 95, 99)),
+            stages_ms=out.stages.percentiles((50, 95)),
             mask_ms=out.mask_latency.percentiles((50, 95)),
             mask_compute_ms=out.mask_compute.percentiles((50, 95)),
             infer_ms=inf.infer_ms_p50,

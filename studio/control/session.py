@@ -50,6 +50,10 @@ class SessionReport:
     ended_by: str  # duration | source-finished | interrupted | failed
     events: list[dict[str, Any]] = field(default_factory=list)
     final: dict[str, Any] = field(default_factory=dict)  # the last PipelineStats, as plain data
+    # Where the latency goes: stage -> {"p50", "p95"} in ms over the same frames as latency_ms (PipelineStats.stages_ms),
+    # and the stage medians added up, to set beside latency_ms["p50"] (they differ only as a sum of medians does).
+    stages_ms: dict[str, dict[str, float | None]] = field(default_factory=dict)
+    stages_p50_sum_ms: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
@@ -157,4 +161,9 @@ def run_session(pipeline: LivePipeline, duration: float | None, *, warmup_timeou
         vcam=end.vcam, source_state=end.source_state, ended_by=ended_by,
         events=[{"kind": e.kind, "message": e.message, "hint": e.hint} for e in pipeline.events
                 if e.kind not in ("info",)],
-        final=final)
+        final=final, stages_ms=final["stages_ms"], stages_p50_sum_ms=_sum_p50(final["stages_ms"]))
+
+
+def _sum_p50(stages: dict[str, dict[str, float | None]]) -> float | None:
+    medians = [p.get("p50") for p in stages.values()]
+    return sum(medians) if medians and None not in medians else None

@@ -54,6 +54,9 @@ class PipelineStats:
     cpu_seconds: float  # process CPU time since start (all threads)
     sinks: list[str] = field(default_factory=list)
     frame_size: tuple[int, int] | None = None  # (width, height) of the frames going out
+    # Where the latency goes: stage (studio.core.frame.STAGES, in order) -> {50: p50 ms, 95: p95 ms}, over the same
+    # frames as latency_ms. The stages are laps of one clock, so on each frame they add up to its latency.
+    stages_ms: dict[str, dict[int, float]] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready data (NaN becomes None; percentile keys become "p50"...)."""
@@ -63,13 +66,19 @@ class PipelineStats:
             if f.name == "telemetry":
                 value = value.to_dict() if value is not None and hasattr(value, "to_dict") else None
             elif isinstance(value, dict) and all(isinstance(k, int) for k in value):
-                value = {f"p{k}": _num(v) for k, v in value.items()}
+                value = _percentiles(value)
+            elif f.name == "stages_ms":
+                value = {stage: _percentiles(p) for stage, p in value.items()}
             elif isinstance(value, tuple):
                 value = list(value)
             else:
                 value = _num(value)
             out[f.name] = value
         return out
+
+
+def _percentiles(value: dict[int, float]) -> dict[str, Any]:
+    return {f"p{k}": _num(v) for k, v in value.items()}
 
 
 def _num(value: Any) -> Any:

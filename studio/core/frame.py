@@ -6,6 +6,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+# The stages a frame goes through on its way out, in order. They are laps of one clock: each runs from the end of the
+# previous one ("capture" from the capture timestamp until the output thread starts on the frame: the hand-off through
+# the latest-frame slot), so on every frame they add up to its end-to-end latency, stored under END_TO_END.
+STAGES = ("capture", "gate", "wait_mask", "refine", "background", "composite", "sinks")
+END_TO_END = "end_to_end"
+
 
 @dataclass(slots=True)
 class Frame:
@@ -13,7 +19,8 @@ class Frame:
 
     ``image`` is HxWx3 uint8 in BGR order (OpenCV's), C-contiguous; it travels by reference and is never written to
     after capture, so any stage may read it without a copy. ``t_capture`` is ``time.perf_counter()`` when the frame
-    was taken; ``timings`` maps a stage name to the seconds it spent on this frame, so latency is measured per frame.
+    was taken; ``timings`` maps a stage name (STAGES) to the seconds it spent on this frame, so latency is measured
+    per frame; the output thread fills it, and END_TO_END once the frame has been written to every sink.
     """
 
     image: np.ndarray

@@ -71,3 +71,32 @@ class LatencyWindow:
     def last(self) -> float:
         with self._lock:
             return self._samples[-1] if self._samples else float("nan")
+
+
+class StageWindow:
+    """The last ``size`` frames' per-stage timings (seconds), one row a frame, with per-stage percentiles.
+
+    One lock and one row per frame (not a window per stage), so a reader's percentiles for every stage come from the
+    same frames and add up like the frames did."""
+
+    def __init__(self, stages: tuple[str, ...], size: int = 3600) -> None:
+        self.stages = tuple(stages)
+        self._rows: deque[tuple[float, ...]] = deque(maxlen=size)
+        self._lock = threading.Lock()
+
+    def add(self, timings: dict[str, float]) -> None:
+        row = tuple(timings.get(s, 0.0) for s in self.stages)
+        with self._lock:
+            self._rows.append(row)
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    def percentiles(self, qs=(50, 95)) -> dict[str, dict[int, float]]:
+        """stage -> {q: milliseconds} (empty when no frame was added)."""
+        with self._lock:
+            rows = list(self._rows)
+        if not rows:
+            return {}
+        values = np.percentile(np.asarray(rows) * 1000.0, qs, axis=0)  # len(qs) x stages
+        return {s: {q: float(values[i, j]) for i, q in enumerate(qs)} for j, s in enumerate(self.stages)}

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
 import numpy as np
@@ -22,6 +22,9 @@ class OutputFrame:
     frame_index: int
     t_capture: float
     mask_frame_index: int  # -1 before the first mask exists
+    # The frame's stage timings so far (studio.core.frame.STAGES); the output thread adds "sinks" and the end-to-end
+    # latency to this same dict once every sink has written, so a sink that keeps it sees the whole breakdown later.
+    timings: dict[str, float] = field(default_factory=dict)
 
 
 @runtime_checkable

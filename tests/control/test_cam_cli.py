@@ -26,6 +26,10 @@ def check_report(d):
     assert 0 < d["mask_compute_ms"]["p50"] <= d["mask_ms"]["p50"]
     assert sum(d["inferences_per_tier"].values()) == d["inferences"]
     assert d["cpu_seconds"] > 0 and d["ended_by"] == "duration"
+    # where the latency goes: every stage, in order, p50 <= p95; their medians added up beside the end-to-end one
+    assert list(d["stages_ms"]) == ["capture", "gate", "wait_mask", "refine", "background", "composite", "sinks"]
+    assert all(0 <= p["p50"] <= p["p95"] for p in d["stages_ms"].values())
+    assert d["stages_p50_sum_ms"] == pytest.approx(sum(p["p50"] for p in d["stages_ms"].values()), abs=0.01)
 
 
 def test_cam_on_the_synthetic_source_with_the_real_selfie_model(tmp_path, capsys):

@@ -16,6 +16,7 @@ from studio.compose.base import BackgroundError
 from studio.config.settings import Settings
 from studio.control.pipeline import LivePipeline
 from studio.core.errors import ModelError, SourceError
+from studio.core.frame import END_TO_END, STAGES
 from studio.core.worker import WorkerState, live_studio_threads
 from studio.output.simple import CallbackSink, NullSink
 
@@ -99,6 +100,32 @@ def test_frames_flow_with_masks_and_stats():
         assert p.close()
     assert p.state is WorkerState.STOPPED
     assert factory.made and all(b.closed for b in factory.made)
+
+
+def test_every_frame_carries_its_stage_timings_and_they_add_up_to_its_latency():
+    kept = []  # each frame's timings dict: the output thread completes it after the sinks have written
+    p = LivePipeline(settings(), source=SyntheticSource(W, H, FPS, motion="moving"), backend_factory=ScriptedFactory(),
+                     sinks=[CallbackSink(lambda f: kept.append(f.timings))], telemetry=False)
+    p.start()
+    try:
+        wait_for(lambda: len(kept) > 60 and p.stats().inferences > 3, what="frames with masks")
+        st = p.stats()
+    finally:
+        assert p.close()
+    done = [t for t in kept if END_TO_END in t]
+    assert len(done) >= 60
+    for t in done:
+        assert all(t[s] >= 0.0 for s in STAGES), t
+        total = sum(t[s] for s in STAGES)
+        # laps of one clock: nothing between capture and the sinks goes unaccounted, nothing is counted twice
+        assert t[END_TO_END] * 0.999 - 1e-9 <= total <= t[END_TO_END] + 1e-9, t
+    assert list(st.stages_ms) == list(STAGES)
+    assert all(0.0 <= p[50] <= p[95] for p in st.stages_ms.values())
+    # A sum of medians is not the median of the sums; on this run it differs by less than the run's own spread.
+    medians = sum(p[50] for p in st.stages_ms.values())
+    spread = max(0.1 * st.latency_ms[50], st.latency_ms[95] - st.latency_ms[50])
+    assert abs(medians - st.latency_ms[50]) <= spread
+    assert st.to_dict()["stages_ms"]["refine"].keys() == {"p50", "p95"}
 
 
 def test_output_keeps_the_source_rate_while_the_backend_hangs_and_restarts():

@@ -11,7 +11,7 @@ import pytest
 from studio.config import Settings
 from studio.ui.app import source_settings_for
 from studio.ui.main_window import event_level
-from studio.ui.panels.stats import stats_values
+from studio.ui.panels.stats import stage_rows, stage_table, stats_values
 from studio.ui.shots import Shot, ShotSaveError, encode, over_colour, safe_stem, save_shot, target_path
 
 
@@ -83,6 +83,16 @@ def test_stats_values_without_sensors_say_unavailable():
     tel = types.SimpleNamespace(cpu_temp_c=61.0, gpu_temp_c=None, rss_mb=420.0, cpu_percent=73.0)
     v = stats_values(dataclass_like(stats, telemetry=tel))
     assert v["cpu_temp"][0] == "61 °C" and v["gpu_temp"][0] == "unavailable" and v["cpu"][0] == "73 %"
+
+
+def test_stage_breakdown_lists_every_stage_in_order_with_its_sum():
+    stats = types.SimpleNamespace(stages_ms={"capture": {50: 0.2, 95: 0.3}, "refine": {50: 5.0, 95: 7.5},
+                                             "sinks": {50: float("nan"), 95: float("nan")}})
+    assert stage_rows(stats) == [("hand-off", 0.2, 0.3), ("refine mask", 5.0, 7.5), ("outputs", None, None)]
+    assert "refine mask" in stage_table(stats) and "—" in stage_table(stats)
+    stats.stages_ms.pop("sinks")
+    assert "<i>5.2</i>" in stage_table(stats)
+    assert stage_table(types.SimpleNamespace(stages_ms={})) == ""
 
 
 def dataclass_like(ns, **changes):

@@ -95,6 +95,31 @@ def stats_values(stats, display_fps: float | None = None) -> dict[str, tuple[str
     return values
 
 
+STAGE_LABELS = {"capture": "hand-off", "gate": "motion gate", "wait_mask": "wait for mask", "refine": "refine mask",
+                "background": "background", "composite": "composite", "sinks": "outputs"}
+
+
+def stage_rows(stats) -> list[tuple[str, float | None, float | None]]:
+    """(label, p50 ms, p95 ms) per stage of the latency, in the order a frame goes through them."""
+    stages = field(stats, "stages_ms") or {}
+    return [(STAGE_LABELS.get(name, name), _num(_pct(p, 50)), _num(_pct(p, 95))) for name, p in dict(stages).items()]
+
+
+def stage_table(stats) -> str:
+    """The latency breakdown as a small rich-text table ("" before the first frame)."""
+    rows = stage_rows(stats)
+    if not rows:
+        return ""
+    cell = lambda v: "—" if v is None else f"{v:.1f}"  # noqa: E731
+    body = "".join(f"<tr><td>{label}</td><td align=right>{cell(p50)}</td><td align=right>{cell(p95)}</td></tr>"
+                   for label, p50, p95 in rows)
+    total = [p50 for _, p50, _ in rows]
+    total_text = "—" if None in total else f"{sum(total):.1f}"
+    return ("<table cellspacing=0 cellpadding=1><tr><th align=left>where the latency goes</th><th>p50 ms</th>"
+            f"<th>p95 ms</th></tr>{body}<tr><td><i>stages added up</i></td><td align=right><i>{total_text}</i></td>"
+            "<td></td></tr></table>")
+
+
 class StatsPanel(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -115,6 +140,9 @@ class StatsPanel(QWidget):
             self.labels[key] = value
             self.sparks[key] = spark
         lay.addLayout(grid)
+        self.stages = QLabel("")
+        self.stages.setStyleSheet("color:#bbb;")
+        lay.addWidget(self.stages)
         self.extra = QLabel("")
         self.extra.setWordWrap(True)
         self.extra.setStyleSheet("color:#bbb;")
@@ -126,6 +154,10 @@ class StatsPanel(QWidget):
         for key, (text, number) in stats_values(stats, display_fps).items():
             self.labels[key].setText(text)
             self.sparks[key].add(number)
+        table = stage_table(stats)
+        self.stages.setText(table)
+        for key in ("latency_p50", "latency_p95"):
+            self.labels[key].setToolTip(table)
         counts = field(stats, "inferences_per_tier")
         parts = []
         if counts:
