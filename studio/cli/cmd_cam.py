@@ -11,6 +11,7 @@ from pathlib import Path
 from studio.core.errors import StudioError
 
 SYNTHETIC = "synthetic"
+DEMO = "demo"
 
 
 def register(sub) -> None:
@@ -18,8 +19,8 @@ def register(sub) -> None:
                        description="Replace the background of a live source without a window. Settings come from "
                                    "the settings file; flags override them for this run.")
     p.add_argument("--source", required=True, metavar="SRC",
-                   help="camera index, device path or URL; a video file; a picture; or synthetic[:still|slow|moving|fast] "
-                        "(a generated scene; plain synthetic is the demo's slow drift)")
+                   help="camera index, device path or URL; a video file; a picture; demo (the scene the app shows "
+                        "without a camera); or synthetic[:still|slow|moving|fast] (a generated scene)")
     p.add_argument("--background", metavar="BG",
                    help="blur, none (transparent), a colour (#00b140, green, ...), or a picture or video file")
     p.add_argument("--blur", type=int, metavar="N", help="blur strength (kernel size in pixels)")
@@ -27,7 +28,9 @@ def register(sub) -> None:
     p.add_argument("--backend", help="auto, onnxruntime, openvino, tensorrt")
     p.add_argument("--device", help="auto, cpu, gpu, cuda, npu ...")
     vc = p.add_mutually_exclusive_group()
-    vc.add_argument("--vcam", dest="vcam", action="store_true", default=None, help="send to the virtual camera")
+    vc.add_argument("--vcam", dest="vcam", action="store_true", default=None,
+                    help="send to the virtual camera (only this flag turns it on: the app's tickbox in the settings "
+                         "file does not)")
     vc.add_argument("--no-vcam", dest="vcam", action="store_false", help="do not use the virtual camera")
     p.add_argument("--vcam-device", metavar="DEV", help="virtual camera device (e.g. /dev/video10)")
     p.add_argument("--mirror", action="store_true", default=None, help="mirror the output left-right")
@@ -35,7 +38,8 @@ def register(sub) -> None:
     p.add_argument("--size", metavar="WxH", help="requested capture size (cameras, synthetic), e.g. 1280x720")
     p.add_argument("--fps", type=float, help="requested capture frame rate (cameras, synthetic, pictures)")
     p.add_argument("--no-loop", action="store_true", help="stop at the end of a video file instead of looping")
-    p.add_argument("--duration", type=float, metavar="SECONDS", help="stop after this many seconds (default: Ctrl-C)")
+    p.add_argument("--duration", type=float, metavar="SECONDS",
+                   help="stop this many seconds after the start, warm-up included (default: Ctrl-C)")
     p.add_argument("--stats-json", metavar="FILE", help="write the final stats here as JSON")
     p.add_argument("--settings", metavar="FILE", help="settings file (default: the user settings file)")
     p.add_argument("--no-telemetry", action="store_true", help="do not poll temperatures and load")
@@ -50,6 +54,11 @@ def source_settings(src: str, settings) -> None:
 
     s = settings.source
     text = src.strip()
+    if text == DEMO:
+        from studio.capture.synthetic import DEMO_MOTION
+
+        s.kind, s.uri = "synthetic", DEMO_MOTION
+        return
     if text == SYNTHETIC or text.startswith(SYNTHETIC + ":"):
         motion = text.partition(":")[2] or "moving"
         if motion not in MOTION_SPEEDS:
@@ -102,27 +111,29 @@ def background_settings(bg: str, settings) -> None:
 def build_settings(args):
     from studio.config.settings import SettingsError, load_settings
 
-    settings = load_settings(Path(args.settings).expanduser() if args.settings else None)
+    settings = load_settings(Path(args.settings).expanduser() if args.settings else None,
+                             must_exist=bool(args.settings))
     if args.size:
         try:
             w, h = (int(v) for v in args.size.lower().split("x"))
         except ValueError:
             raise SettingsError(f"--size {args.size!r}: expected WIDTHxHEIGHT, e.g. 1280x720") from None
         settings.source.width, settings.source.height = w, h
-    if args.fps:
+    if args.fps is not None:  # --fps 0 is an error from validate(), not a flag quietly ignored
         settings.source.fps = args.fps
     if args.no_loop:
         settings.source.loop = False
     source_settings(args.source, settings)
     if args.background:
         background_settings(args.background, settings)
-    if args.blur:
+    if args.blur is not None:
         settings.background.blur_strength = args.blur
     for attr in ("model", "backend", "device"):
         if getattr(args, attr):
             setattr(settings.inference, attr, getattr(args, attr))
-    if args.vcam is not None:
-        settings.output.vcam = args.vcam
+    # The virtual camera is the command line's alone: the app's tickbox, saved in the same file, must not make a
+    # headless run try (and stop on) a loopback device nobody asked this run for.
+    settings.output.vcam = bool(args.vcam)
     if args.vcam_device:
         settings.output.vcam_device = args.vcam_device
     if args.mirror:
@@ -130,6 +141,20 @@ def build_settings(args):
     if args.record is not None:
         settings.output.record = args.record
     return settings.validate()
+
+
+def preflight(args, settings) -> None:
+    """What can be checked before the run, checked now (seconds, not a minute in): see studio.cli.preflight."""
+    from studio.cli.preflight import check_backend, check_model, check_output, check_source
+    from studio.output.recorder import fourcc_for
+
+    check_output(args.stats_json, "stats file")
+    if settings.output.record:
+        fourcc_for(settings.output.record)
+        check_output(settings.output.record, "recording")
+    check_model(settings.inference.model)
+    check_backend(settings.inference.backend, settings.inference.device)
+    check_source(settings.source)
 
 
 def status_line(st) -> str:
@@ -143,9 +168,12 @@ def status_line(st) -> str:
 def cmd_cam(args) -> int:
     import logging
 
+    from studio.config.settings import check_range
+
     settings = build_settings(args)
-    if args.duration is not None and args.duration <= 0:
-        raise StudioError("--duration must be positive")
+    if args.duration is not None:  # NaN compares False with everything: a plain <= 0 let it run for 0 s
+        check_range("--duration", args.duration, 0, 1e9, lo_open=True, what="option")
+    preflight(args, settings)
     studio_log = logging.getLogger("studio")
     level = studio_log.level
     if not getattr(args, "verbose", 0):
@@ -158,19 +186,36 @@ def cmd_cam(args) -> int:
 
 
 def _run(args, settings) -> int:
+    import time
+
+    from studio.cli.cam_report import outcome, print_summary, recorded_before
     from studio.control.pipeline import LivePipeline
     from studio.control.session import run_session
     from studio.core.atomic import write_text_atomic
 
-    pipeline = LivePipeline(settings, telemetry=not args.no_telemetry)
     tty = sys.stdout.isatty()
+    record = Path(settings.output.record).expanduser() if settings.output.record else None
+    if not settings.output.vcam and record is None:
+        print("studio cam: no --vcam or --record: nothing leaves this process (frames are made and dropped; "
+              "the summary is the result)", file=sys.stderr)
+    if tty:
+        until = f"for {args.duration:g} s, " if args.duration else ""
+        print(f"studio cam: running {until}Ctrl-C to stop", file=sys.stderr)
+    before = recorded_before(record)
+    t_start = time.perf_counter()
+    deadline = t_start + args.duration if args.duration else None
+    pipeline = LivePipeline(settings, telemetry=not args.no_telemetry)
 
     vcam_failed = []
+    fatal = []  # a permanent inference error (missing or broken model, runtime not installed): stop at once
 
     def on_event(event) -> None:
         if event.kind == "error" and settings.output.vcam and "virtual camera" in event.message:
             vcam_failed.append(event)
-        if event.kind in ("error", "warning", "source-lost", "backend-restart", "backend-fallback"):
+        if event.kind == "fatal":
+            fatal.append(event)
+        if event.kind in ("error", "warning", "source-lost", "backend-restart", "backend-fallback", "fatal",
+                          "backend-hung", "mask-rejected"):
             hint = f"\n  hint: {event.hint}" if event.hint else ""
             print(f"\nstudio cam: {event.kind}: {event.message}{hint}", file=sys.stderr)
 
@@ -181,27 +226,33 @@ def _run(args, settings) -> int:
             print("\r" + status_line(st)[:160].ljust(160), end="", flush=True)
 
     try:
-        report = run_session(pipeline, args.duration, tick=tick, should_stop=lambda: bool(vcam_failed))
+        report = run_session(pipeline, None, tick=tick, should_stop=lambda: bool(vcam_failed or fatal),
+                             deadline=deadline)
     except BaseException:
         pipeline.close(10.0)
         raise
     if tty:
         print()
+    wall = time.perf_counter() - t_start
     data = report.to_dict()
-    print(f"studio cam: {report.source} -> {report.frames_out} frames in {report.duration_s:.1f} s: "
-          f"output {report.output_fps:.1f} fps (source {report.source_fps:.1f}), latency p50 "
-          f"{_fmt(report.latency_ms.get('p50'))} / p95 {_fmt(report.latency_ms.get('p95'))} ms, "
-          f"{report.inference_fps:.1f} inferences/s {report.inference_rate_per_tier}, "
-          f"mask p50 {_fmt(report.mask_ms.get('p50'))} ms (work {_fmt(report.mask_compute_ms.get('p50'))} ms), CPU {report.cpu_s_per_min:.1f} s/min, "
-          f"{report.backend}")
+    try:  # counted after the threads have stopped: every frame the recorder got is in it
+        total_out = pipeline.stats().frames_out
+    except Exception:
+        total_out = None
+    recorded = print_summary(report, wall, record, before, label=DEMO if args.source.strip() == DEMO else None,
+                             total_out=total_out)
     if args.stats_json:
+        data["wall_s"] = round(wall, 3)
+        if record is not None:
+            data["recorded_frames"] = recorded
         write_text_atomic(Path(args.stats_json).expanduser(), json.dumps(data, indent=2) + "\n")
+    if fatal:
+        print(f"studio cam: stopped: inference cannot run ({fatal[0].message})", file=sys.stderr)
+        return 1
     if vcam_failed or (settings.output.vcam and report.vcam.startswith("error")):
         print("studio cam: stopped: the virtual camera could not be used (see the hint above)", file=sys.stderr)
         return 2
-    if report.ended_by == "failed":
-        return 1
-    return 0
+    return outcome(report, record, recorded)
 
 
 def _fmt(v) -> str:

@@ -18,6 +18,7 @@ COMMANDS = [
     "studio.cli.cmd_eval",
     "studio.cli.cmd_models",
     "studio.cli.cmd_bench",
+    "studio.cli.cmd_doctor",
 ]
 
 
@@ -34,11 +35,32 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class _UserFacingFormatter(logging.Formatter):
+    """Log lines for a terminal: a user's or the machine's problem (StudioError, OSError) logged with its exception
+    is one line, not a traceback (-v brings tracebacks back). A bug keeps its traceback: that one is for us."""
+
+    def __init__(self, verbose: int) -> None:
+        super().__init__("%(levelname)s %(name)s: %(message)s")
+        self.verbose = verbose
+
+    def formatException(self, ei) -> str:  # noqa: N802 (logging's name)
+        exc = ei[1]
+        if self.verbose or not isinstance(exc, (StudioError, OSError)):
+            return super().formatException(ei)
+        return f"  {str(exc).strip()}"
+
+
+def _setup_logging(verbose: int) -> None:
+    level = logging.WARNING - 10 * min(verbose, 2)
+    handler = logging.StreamHandler()
+    handler.setFormatter(_UserFacingFormatter(verbose))
+    logging.basicConfig(level=level, handlers=[handler])
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    level = logging.WARNING - 10 * min(args.verbose, 2)
-    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+    _setup_logging(args.verbose)
     if not getattr(args, "func", None):
         parser.print_help()
         return 0
@@ -47,6 +69,25 @@ def main(argv: list[str] | None = None) -> int:
     except StudioError as exc:
         print(f"studio: error: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # `studio ... | head`: the reader left; nothing to say
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
+    except OSError as exc:  # the machine's problem (disk, permissions, a path): a message, not a traceback
+        from studio.core.atomic import describe_os_error
+
+        if args.verbose:
+            import traceback
+
+            traceback.print_exc()
+        why, hint = describe_os_error(exc)
+        where = f" {exc.filename}:" if getattr(exc, "filename", None) else ""
+        print(f"studio: error:{where} {why}\n  hint: {hint}", file=sys.stderr)
+        return 1
+    except MemoryError:
+        print("studio: error: out of memory\n  hint: close other programs, or use smaller inputs", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print("studio: interrupted", file=sys.stderr)
         return 130

@@ -63,13 +63,17 @@ class SessionReport:
         return d
 
 
-def wait_until_running(pipeline: LivePipeline, timeout: float = 20.0, lost_grace: float = 5.0) -> float:
+def wait_until_running(pipeline: LivePipeline, timeout: float = 20.0, lost_grace: float = 5.0,
+                       deadline: float | None = None) -> float:
     """Wait for the first output frame; raise the source's error (with its hint) when it cannot deliver one.
 
     Returns the seconds it took. A live source that is still retrying after ``timeout`` is an error too: `studio cam`
-    must say "cannot open camera 3" rather than sit there."""
+    must say "cannot open camera 3" rather than sit there. At ``deadline`` (a perf_counter time: the caller's whole
+    run is over) it returns without a frame and without an error."""
     t0 = time.perf_counter()
     while time.perf_counter() - t0 < timeout:
+        if deadline is not None and time.perf_counter() >= deadline:
+            return time.perf_counter() - t0
         st = pipeline.stats()
         if st.source_state == "failed":
             exc = pipeline.source_exception
@@ -91,9 +95,12 @@ def wait_until_running(pipeline: LivePipeline, timeout: float = 20.0, lost_grace
 
 def run_session(pipeline: LivePipeline, duration: float | None, *, warmup_timeout: float = 60.0,
                 tick: Callable[[PipelineStats], None] | None = None, tick_s: float = 0.5,
-                stop_when_finished: bool = True, should_stop: Callable[[], bool] | None = None) -> SessionReport:
+                stop_when_finished: bool = True, should_stop: Callable[[], bool] | None = None,
+                deadline: float | None = None) -> SessionReport:
     """Start (if needed), wait for frames and the first mask, measure for ``duration`` seconds (None: until
-    KeyboardInterrupt), stop and join. ``tick`` gets a stats snapshot every ``tick_s`` (the live status line)."""
+    KeyboardInterrupt), stop and join. ``tick`` gets a stats snapshot every ``tick_s`` (the live status line).
+    ``deadline`` (a perf_counter time) ends the run there whatever stage it is in, warm-up included: what
+    `studio cam --duration` promises."""
     from studio.core.worker import WorkerState
 
     t_start = time.perf_counter()
@@ -101,9 +108,11 @@ def run_session(pipeline: LivePipeline, duration: float | None, *, warmup_timeou
         pipeline.start()
     ended_by = "duration"
     try:
-        wait_until_running(pipeline)
+        wait_until_running(pipeline, deadline=deadline)
         while pipeline.stats().inferences == 0 and time.perf_counter() - t_start < warmup_timeout:
-            if pipeline.state is WorkerState.FAILED:
+            if pipeline.state is WorkerState.FAILED or (deadline is not None and time.perf_counter() >= deadline):
+                break
+            if should_stop is not None and should_stop():  # e.g. a permanent error: no first mask will come
                 break
             time.sleep(0.02)
         warmup = time.perf_counter() - t_start
@@ -112,7 +121,8 @@ def run_session(pipeline: LivePipeline, duration: float | None, *, warmup_timeou
         t0, cpu0 = time.perf_counter(), time.process_time()
         next_tick = t0 + tick_s
         try:
-            while duration is None or time.perf_counter() - t0 < duration:
+            while ((duration is None or time.perf_counter() - t0 < duration)
+                   and (deadline is None or time.perf_counter() < deadline)):
                 time.sleep(min(0.05, tick_s))
                 if should_stop is not None and should_stop():
                     ended_by = "failed"
