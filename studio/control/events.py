@@ -8,15 +8,17 @@ import time
 from dataclasses import dataclass, field
 from typing import Callable
 
+from studio.core.kinds import EventKind
+
 log = logging.getLogger(__name__)
 
-KINDS = ("error", "warning", "info", "source-lost", "source-recovered", "backend-restart", "backend-fallback",
-         "model-loaded")
+# Every kind is an EventKind (studio.core.kinds); subscribers compare with its members.
+KINDS = EventKind.values()
 
 
 @dataclass(frozen=True, slots=True)
 class PipelineEvent:
-    kind: str  # one of KINDS
+    kind: EventKind
     message: str
     hint: str = ""
     t: float = field(default_factory=time.time)  # wall clock, for the UI's log
@@ -44,8 +46,7 @@ class EventHub:
         return unsubscribe
 
     def emit(self, kind: str, message: str, hint: str = "") -> PipelineEvent:
-        if kind not in KINDS:
-            kind = "info"
+        kind = EventKind.parse(kind) or EventKind.INFO
         if not hint and "\n  hint: " in message:  # a StudioError's str(): keep the hint apart
             message, _, hint = message.partition("\n  hint: ")
         event = PipelineEvent(kind, message, hint)
