@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import math
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,6 +37,20 @@ def _check(cond: bool, key: str, msg: str) -> None:
         raise SettingsError(f"setting {key}: {msg}")
 
 
+def check_range(key: str, value, lo: float, hi: float, *, lo_open: bool = False, hi_open: bool = False,
+                what: str = "setting") -> None:
+    """SettingsError naming the key, the value and the allowed range unless lo <= value <= hi (ends open when asked).
+
+    NaN and infinities are refused whatever the range: a NaN compares False with everything and would slip through
+    a plain ``value > 0``; an infinite timeout turns the watchdog off, a 1e-9 s poll burns a core."""
+    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+    if ok:
+        ok = (lo < value if lo_open else lo <= value) and (value < hi if hi_open else value <= hi)
+    if not ok:
+        allowed = f"{'(' if lo_open else '['}{lo:g}, {hi:g}{')' if hi_open else ']'}"
+        raise SettingsError(f"{what} {key} = {value!r} is out of range: allowed {allowed}")
+
+
 @dataclass
 class SourceSettings:
     kind: str = "auto"  # auto | camera | file | image | synthetic
@@ -48,8 +63,9 @@ class SourceSettings:
 
     def validate(self) -> None:
         _check(self.kind in ("auto", "camera", "file", "image", "synthetic"), "source.kind", f"unknown {self.kind!r}")
-        _check(16 <= self.width <= 7680 and 16 <= self.height <= 4320, "source.width/height", "out of range")
-        _check(0 < self.fps <= 240, "source.fps", "must be in (0, 240]")
+        check_range("source.width", self.width, 16, 7680)
+        check_range("source.height", self.height, 16, 4320)
+        check_range("source.fps", self.fps, 1, 240)
 
 
 @dataclass
@@ -62,8 +78,9 @@ class InferenceSettings:
 
     def validate(self) -> None:
         _check(bool(self.model), "inference.model", "must not be empty")
-        _check(self.target_area >= 32 * 32, "inference.target_area", "too small")
-        _check(self.timeout_s > 0, "inference.timeout_s", "must be positive")
+        check_range("inference.target_area", self.target_area, 32 * 32, 7680 * 4320)
+        # Long enough for any inference to be timed, short of "the watchdog is off" (inf) or "every call hangs" (1 ms).
+        check_range("inference.timeout_s", self.timeout_s, 0.1, 300)
 
 
 @dataclass
@@ -78,9 +95,14 @@ class GateSettings:
     hold_s: float = 0.5  # minimum time in a tier before stepping down
 
     def validate(self) -> None:
-        _check(self.static_fps > 0 and self.moderate_fps > 0 and self.fast_fps >= 0, "gate.*_fps", "must be positive")
-        _check(0 < self.moderate_threshold < self.fast_threshold, "gate.thresholds", "need 0 < moderate < fast")
-        _check(0 <= self.hysteresis < 1, "gate.hysteresis", "must be in [0, 1)")
+        check_range("gate.static_fps", self.static_fps, 0, 240, lo_open=True)
+        check_range("gate.moderate_fps", self.moderate_fps, 0, 240, lo_open=True)
+        check_range("gate.fast_fps", self.fast_fps, 0, 240)  # 0 = every frame
+        check_range("gate.moderate_threshold", self.moderate_threshold, 0, 1, lo_open=True, hi_open=True)
+        check_range("gate.fast_threshold", self.fast_threshold, 0, 1, lo_open=True, hi_open=True)
+        _check(self.moderate_threshold < self.fast_threshold, "gate.thresholds", "need 0 < moderate < fast")
+        check_range("gate.hysteresis", self.hysteresis, 0, 1, hi_open=True)
+        check_range("gate.hold_s", self.hold_s, 0, 60)
 
 
 @dataclass
@@ -91,9 +113,9 @@ class RefineSettings:
     threshold: float = 0.0  # 0 = soft alpha; otherwise hard cut at this value
 
     def validate(self) -> None:
-        _check(0 <= self.smoothing < 1, "refine.smoothing", "must be in [0, 1)")
-        _check(0 <= self.feather <= 64, "refine.feather", "must be in [0, 64]")
-        _check(0 <= self.threshold < 1, "refine.threshold", "must be in [0, 1)")
+        check_range("refine.smoothing", self.smoothing, 0, 1, hi_open=True)
+        check_range("refine.feather", self.feather, 0, 64)
+        check_range("refine.threshold", self.threshold, 0, 1, hi_open=True)
 
 
 @dataclass
@@ -105,7 +127,7 @@ class BackgroundSettings:
 
     def validate(self) -> None:
         _check(self.kind in ("blur", "color", "image", "video", "none"), "background.kind", f"unknown {self.kind!r}")
-        _check(1 <= self.blur_strength <= 151, "background.blur_strength", "must be in [1, 151]")
+        check_range("background.blur_strength", self.blur_strength, 1, 151)
 
 
 @dataclass
@@ -127,8 +149,10 @@ class ThermalSettings:
     poll_s: float = 1.0
 
     def validate(self) -> None:
-        _check(0 < self.hysteresis_c < self.threshold_c, "thermal.hysteresis_c", "must be in (0, threshold_c)")
-        _check(self.poll_s > 0, "thermal.poll_s", "must be positive")
+        check_range("thermal.threshold_c", self.threshold_c, 20, 150)
+        check_range("thermal.hysteresis_c", self.hysteresis_c, 0, self.threshold_c, lo_open=True, hi_open=True)
+        # Sensors change over seconds; polling faster only burns CPU (1e-9 s took it from 23 to 68 s/min).
+        check_range("thermal.poll_s", self.poll_s, 0.05, 60)
 
 
 @dataclass
@@ -142,7 +166,7 @@ class KioskSettings:
 
     def validate(self) -> None:
         _check(self.format in ("png", "jpg", "webp"), "kiosk.format", f"unknown {self.format!r}")
-        _check(0 <= self.countdown_s <= 10, "kiosk.countdown_s", "must be in [0, 10]")
+        check_range("kiosk.countdown_s", self.countdown_s, 0, 10)
 
 
 @dataclass
@@ -206,10 +230,14 @@ def _update(obj, values: dict, prefix: str):
     return dataclasses.replace(obj, **kwargs)
 
 
-def load_settings(path: Path | None = None) -> Settings:
-    """Settings from ``path`` (default: the user settings file); defaults when the file does not exist."""
+def load_settings(path: Path | None = None, *, must_exist: bool = False) -> Settings:
+    """Settings from ``path`` (default: the user settings file); defaults when the file does not exist, unless
+    ``must_exist`` (a file the user named: a typo must not quietly run on defaults)."""
     path = path or paths.settings_path()
     if not path.is_file():
+        if must_exist:
+            raise SettingsError(f"settings file not found: {path}",
+                                hint="check the path, or leave --settings out to use the user settings file")
         return Settings()
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))

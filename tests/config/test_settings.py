@@ -38,3 +38,35 @@ def test_unknown_keys_are_ignored(tmp_path, caplog):
     s = load_settings(path)
     assert s.gate.static_fps == 3.0
     assert "new_knob" in caplog.text
+
+
+@pytest.mark.parametrize("section,key,value,allowed", [
+    ("inference", "timeout_s", float("inf"), "[0.1, 300]"),  # inf turns the watchdog off
+    ("inference", "timeout_s", 0.001, "[0.1, 300]"),  # every inference would "hang"
+    ("thermal", "poll_s", 1e-9, "[0.05, 60]"),  # burnt a core polling sensors
+    ("gate", "hold_s", -1.0, "[0, 60]"),
+    ("gate", "static_fps", 1e300, "(0, 240]"),
+    ("gate", "moderate_fps", float("nan"), "(0, 240]"),
+    ("source", "fps", 0.0, "[1, 240]"),
+    ("refine", "smoothing", float("nan"), "[0, 1)"),
+    ("background", "blur_strength", 0, "[1, 151]"),
+])
+def test_out_of_range_values_name_the_key_the_value_and_the_range(tmp_path, section, key, value, allowed):
+    s = Settings()
+    setattr(getattr(s, section), key, value)
+    with pytest.raises(SettingsError) as info:
+        s.validate()
+    text = str(info.value)
+    assert f"{section}.{key}" in text and repr(value) in text and allowed in text
+
+
+def test_a_settings_file_named_by_the_user_must_exist(tmp_path):
+    with pytest.raises(SettingsError, match="settings file not found"):
+        load_settings(tmp_path / "missing.toml", must_exist=True)
+
+
+def test_a_nan_in_the_file_is_refused(tmp_path):
+    path = tmp_path / "s.toml"
+    path.write_text("[inference]\ntimeout_s = nan\n")
+    with pytest.raises(SettingsError, match="inference.timeout_s = nan"):
+        load_settings(path)
