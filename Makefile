@@ -23,6 +23,7 @@ run: $(STAMP)
 	$(PY) main.py $(ARGS)
 
 test: $(DEVSTAMP)
+	bash installers/test-system-deps.sh
 	$(VENV)/bin/lint-imports
 	QT_QPA_PLATFORM=offscreen $(PY) -m pytest $(PYTEST_ARGS)
 
