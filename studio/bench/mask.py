@@ -23,13 +23,15 @@ from studio.core import paths
 def register(sub) -> None:
     p = sub.add_parser("mask", help="frame in -> frame-size mask, per model x backend (vs MediaPipe's pipeline)",
                        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--data", type=Path, default=None, help="test material folder (default: ../shared/data)")
-    p.add_argument("--frames", type=int, default=100)
-    p.add_argument("--warmup", type=int, default=10)
+    p.add_argument("--data", type=Path, default=None,
+                   help="test material folder holding video/asl (default: shared/data beside the repository, found "
+                        "from the repository root whatever the current folder; $STUDIO_SHARED_DATA overrides)")
+    p.add_argument("--frames", type=int, default=100, help="frames timed per row (default 100)")
+    p.add_argument("--warmup", type=int, default=10, help="untimed frames first (default 10)")
     p.add_argument("--size", default="1280x720", help="WIDTHxHEIGHT the frames are resized to")
-    p.add_argument("--models", default="selfie,selfie-landscape")
-    p.add_argument("--backends", default="onnxruntime,openvino")
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--models", default="selfie,selfie-landscape", help="comma-separated model names")
+    p.add_argument("--backends", default="onnxruntime,openvino", help="comma-separated backends")
+    p.add_argument("--json", action="store_true", help="print JSON instead of a table")
     p.set_defaults(func=run)
 
 

@@ -231,7 +231,10 @@ def _meta(args) -> dict:
 
 
 def run_models_bench(models: list[str] | None, backends: list[str] | None, sizes: list[tuple[int, int]],
-                     runs: int, warmup: int, device: str = "auto", progress=None) -> list[ModelBenchRow]:
+                     runs: int, warmup: int, device: str = "auto", progress=None,
+                     on_rows=None) -> list[ModelBenchRow]:
+    """Every model x size x backend row. ``progress(text)`` before each group; ``on_rows(rows, groups_done,
+    groups_total, seconds_so_far)`` after each (the CLI prints rows as they finish, with an estimate of the rest)."""
     from studio.inference.registry import available_backends
     from studio.models import default_registry
 
@@ -241,6 +244,7 @@ def run_models_bench(models: list[str] | None, backends: list[str] | None, sizes
     if not backends:
         backends = [name for name, devices in available_backends().items() if devices]
     rows: list[ModelBenchRow] = []
+    total, done, t_start = len(models) * len(sizes), 0, time.perf_counter()
     for name in models:
         try:
             spec, _path = registry.resolve(name)  # a missing or corrupt file is a row, not a crash
@@ -251,7 +255,11 @@ def run_models_bench(models: list[str] | None, backends: list[str] | None, sizes
         for size in sizes:
             if progress:
                 progress(f"{name} at {size[0]}x{size[1]}: {', '.join(backends)}")
-            rows.extend(bench_group(spec, backends, device, size, runs, warmup))
+            group = bench_group(spec, backends, device, size, runs, warmup)
+            rows.extend(group)
+            done += 1
+            if on_rows:
+                on_rows(group, done, total, time.perf_counter() - t_start)
     add_ratios(rows)
     return rows
 
@@ -300,13 +308,28 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
+    from studio.core.atomic import check_writable
+
     sizes = args.sizes or [parse_size(t) for t in _csv(DEFAULT_SIZES)]
+    if args.out:
+        check_writable(args.out, "results file")  # now, not after minutes of timing
+    n_models = len(args.models) if args.models else "the embedded"
+    n_backends = len(args.backends) if args.backends else "every installed"
+    print(f"bench: {n_models} models x {len(sizes)} frame sizes x {n_backends} backends, {args.warmup} + {args.runs} "
+          f"runs each; rows print as they finish, with an estimate after the first group", file=sys.stderr)
 
     def progress(text: str) -> None:
-        if not args.json:
-            print(f"  {text} ...", file=sys.stderr, flush=True)
+        print(f"  {text} ...", file=sys.stderr, flush=True)
 
-    rows = run_models_bench(args.models, args.backends, sizes, args.runs, args.warmup, args.device, progress)
+    def on_rows(group, done: int, total: int, seconds: float) -> None:
+        for line in format_table(group).splitlines()[2:-1]:
+            print(f"    {line}", file=sys.stderr)
+        left = seconds / done * (total - done)
+        print(f"  [{done}/{total} groups, {seconds:.0f} s so far, about {left:.0f} s to go]", file=sys.stderr,
+              flush=True)
+
+    rows = run_models_bench(args.models, args.backends, sizes, args.runs, args.warmup, args.device, progress,
+                            on_rows)
     result = ModelBenchResult(rows, _meta(args))
     text = json.dumps(result.to_json(), indent=2)
     if args.out:

@@ -15,6 +15,10 @@ def register(sub) -> None:
     p.add_argument("--limit", type=int, default=0, metavar="N", help="only the first N pairs")
     p.add_argument("--no-refine", action="store_true", help="plain bilinear upsampling instead of the guided filter")
     p.add_argument("--json", action="store_true", help="machine-readable output, with per-image scores")
+    bar = p.add_mutually_exclusive_group()
+    bar.add_argument("--progress", dest="progress", action="store_true", default=None,
+                     help="show a progress bar on stderr (the default on a terminal)")
+    bar.add_argument("--no-progress", dest="progress", action="store_false", help="no progress bar")
     p.set_defaults(func=cmd_eval)
 
 
@@ -22,7 +26,7 @@ def cmd_eval(args) -> int:
     from studio.stills.evaluate import evaluate
 
     result = evaluate(args.images, args.masks, model=args.model, backend=args.backend, device=args.device,
-                      limit=args.limit or None, refine=not args.no_refine)
+                      limit=args.limit or None, refine=not args.no_refine, progress=args.progress)
     if args.json:
         print(json.dumps(result.to_dict(), indent=2))
         return 0

@@ -8,7 +8,9 @@ from studio.models.registry import ModelRegistry
 
 
 def register(sub) -> None:
-    p = sub.add_parser("models", help="list, verify and convert models")
+    p = sub.add_parser("models", help="list, verify and convert models",
+                       description="The model registry: which models Studio knows, whether their files are here and "
+                                   "intact (sha256), and the TFLite -> ONNX converter.")
     msub = p.add_subparsers(dest="models_command", metavar="ACTION", required=True)
 
     lp = msub.add_parser("list", help="models in the registry: kind, size, licence, present, checksum")
@@ -72,6 +74,8 @@ def cmd_verify(args) -> int:
 
 
 def cmd_convert(args) -> int:
+    from studio.cli.preflight import check_output
     from studio.models.tflite_onnx.cli import main_convert
 
+    check_output(args.output, "ONNX file")
     return main_convert(args)

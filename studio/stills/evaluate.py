@@ -115,7 +115,10 @@ def pair_files(images_dir: Path, masks_dir: Path) -> tuple[list[tuple[Path, Path
 
 
 def evaluate(images_dir: str | Path, masks_dir: str | Path, *, model: str = "u2netp", backend: str = "auto",
-             device: str = "auto", limit: int | None = None, refine: bool = True) -> EvalResult:
+             device: str = "auto", limit: int | None = None, refine: bool = True,
+             progress: bool | None = None) -> EvalResult:
+    """Score ``model`` on every image/mask pair. ``progress``: a tqdm bar on stderr (None: when stderr is a
+    terminal)."""
     from studio.stills.cutout import Cutter
 
     pairs, unpaired = pair_files(Path(images_dir), Path(masks_dir))
@@ -123,7 +126,8 @@ def evaluate(images_dir: str | Path, masks_dir: str | Path, *, model: str = "u2n
         pairs = pairs[:limit]
     with Cutter(model, backend, device) as cutter:
         result = EvalResult(model, cutter.backend_label, unpaired=unpaired)
-        for img_path, mask_path in pairs:
+        bar = _bar(pairs, progress)
+        for img_path, mask_path in (bar if bar is not None else pairs):
             t0 = time.perf_counter()
             img = load_image(img_path)
             cut = cutter.cut(img.bgr, refine=refine)
@@ -133,4 +137,20 @@ def evaluate(images_dir: str | Path, masks_dir: str | Path, *, model: str = "u2n
             result.scores.append(ImageScore(
                 img_path.name, iou(pred, truth), float(np.abs(cut.alpha - truth).mean()), boundary_f(pred, truth),
                 img.size, seconds))
+            if bar is not None:
+                bar.set_postfix_str(f"IoU {result.mean('iou'):.3f}", refresh=False)
+        if bar is not None:
+            bar.close()
     return result
+
+
+def _bar(pairs: list, enabled: bool | None):
+    import sys
+
+    if enabled is None:
+        enabled = sys.stderr.isatty()
+    if not enabled:
+        return None
+    from tqdm import tqdm
+
+    return tqdm(pairs, unit="img", file=sys.stderr, desc="eval")
