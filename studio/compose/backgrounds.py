@@ -18,6 +18,7 @@ import numpy as np
 from studio.compose.base import Background, BackgroundError
 from studio.compose.fit import cover_fit
 from studio.config.settings import BackgroundSettings
+from studio.core.kinds import BackgroundKind
 
 log = logging.getLogger(__name__)
 
@@ -257,15 +258,22 @@ class TransparentBackground:
         pass
 
 
+def _needs_path(settings: BackgroundSettings) -> str:
+    if not settings.path:
+        raise BackgroundError(f"background kind {settings.kind!r} needs a path", hint="choose a file for the background")
+    return settings.path
+
+
+# The registry of background kinds: BackgroundKind -> builder(settings). A new kind is a member and a line here.
+_BUILDERS: dict[BackgroundKind, Callable[[BackgroundSettings], Background]] = {
+    BackgroundKind.BLUR: lambda s: BlurBackground(s.blur_strength),
+    BackgroundKind.COLOR: lambda s: ColorBackground(s.color),
+    BackgroundKind.IMAGE: lambda s: ImageBackground(_needs_path(s)),
+    BackgroundKind.VIDEO: lambda s: VideoBackground(_needs_path(s)),
+    BackgroundKind.NONE: lambda s: TransparentBackground(),
+}
+
+
 def make_background(settings: BackgroundSettings) -> Background:
     settings.validate()
-    kind = settings.kind
-    if kind == "blur":
-        return BlurBackground(settings.blur_strength)
-    if kind == "color":
-        return ColorBackground(settings.color)
-    if kind in ("image", "video"):
-        if not settings.path:
-            raise BackgroundError(f"background kind {kind!r} needs a path", hint="choose a file for the background")
-        return ImageBackground(settings.path) if kind == "image" else VideoBackground(settings.path)
-    return TransparentBackground()
+    return _BUILDERS[BackgroundKind(settings.kind)](settings)

@@ -19,6 +19,7 @@ import tomli_w
 from studio.core import paths
 from studio.core.atomic import write_text_atomic
 from studio.core.errors import StudioError
+from studio.core.kinds import BackgroundKind, SourceKind
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -53,7 +54,7 @@ def check_range(key: str, value, lo: float, hi: float, *, lo_open: bool = False,
 
 @dataclass
 class SourceSettings:
-    kind: str = "auto"  # auto | camera | file | image | synthetic
+    kind: str = SourceKind.AUTO.value  # a SourceKind
     uri: str = ""  # camera index or device path or URL; file path
     width: int = 1280
     height: int = 720
@@ -62,7 +63,8 @@ class SourceSettings:
     loop: bool = True
 
     def validate(self) -> None:
-        _check(self.kind in ("auto", "camera", "file", "image", "synthetic"), "source.kind", f"unknown {self.kind!r}")
+        _check(self.kind in SourceKind.values(), "source.kind",
+               f"unknown {self.kind!r} (use {', '.join(SourceKind.values())})")
         check_range("source.width", self.width, 16, 7680)
         check_range("source.height", self.height, 16, 4320)
         check_range("source.fps", self.fps, 1, 240)
@@ -120,13 +122,14 @@ class RefineSettings:
 
 @dataclass
 class BackgroundSettings:
-    kind: str = "blur"  # blur | color | image | video | none (transparent)
+    kind: str = BackgroundKind.BLUR.value  # a BackgroundKind ("none": transparent)
     color: str = "#00b140"
     path: str = ""
     blur_strength: int = 21
 
     def validate(self) -> None:
-        _check(self.kind in ("blur", "color", "image", "video", "none"), "background.kind", f"unknown {self.kind!r}")
+        _check(self.kind in BackgroundKind.values(), "background.kind",
+               f"unknown {self.kind!r} (use {', '.join(BackgroundKind.values())})")
         check_range("background.blur_strength", self.blur_strength, 1, 151)
 
 

@@ -70,4 +70,9 @@ class EventKind(StrKind):
 
 # One answer to "is this a picture / a video" for dialogs, sources and batches (lower-case, with the dot).
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff", ".gif", ".jfif", ".pgm", ".ppm")
-VIDEO_SUFFIXES = (".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v")
+VIDEO_SUFFIXES = (".mp4", ".mkv", ".avi", ".mov", ".webm", ".m4v", ".mpg", ".mpeg", ".wmv", ".flv", ".ts")
+# Pictures that may move: a still for the stills commands (first frame), a video for a live source.
+ANIMATED_SUFFIXES = (".gif",)
+# As live sources and backgrounds (OpenCV reads them): a still picture, or something that plays.
+STILL_SOURCE_SUFFIXES = tuple(s for s in IMAGE_SUFFIXES if s not in ANIMATED_SUFFIXES)
+MOVING_SOURCE_SUFFIXES = VIDEO_SUFFIXES + ANIMATED_SUFFIXES

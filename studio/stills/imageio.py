@@ -18,8 +18,7 @@ import numpy as np
 from studio.compose.blend import over_color, over_image, to_bgra
 from studio.core.atomic import write_bytes_atomic
 from studio.core.errors import StudioError
-
-IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff", ".gif", ".jfif")
+from studio.core.kinds import IMAGE_SUFFIXES  # noqa: F401 - the stills' answer to "is this a picture" (re-exported)
 FORMATS = ("png", "webp", "jpg")
 
 

@@ -19,13 +19,14 @@ from PySide6.QtWidgets import (
 from studio.core import paths
 from studio.ui.preview import checker_brush_pixmap
 from studio.ui.qimage import bgr_to_qimage
+from studio.core.kinds import MOVING_SOURCE_SUFFIXES, STILL_SOURCE_SUFFIXES
 from studio.ui.settings_controller import SettingsController
 
 log = logging.getLogger(__name__)
 
 THUMB = QSize(112, 63)
-IMAGE_EXT = (".png", ".jpg", ".jpeg", ".webp", ".bmp")
-VIDEO_EXT = (".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v")
+IMAGE_EXT = STILL_SOURCE_SUFFIXES
+VIDEO_EXT = MOVING_SOURCE_SUFFIXES
 SWATCHES = ["#00b140", "#ffffff", "#808080", "#1e2a44"]
 MAX_RECENT = 12
 

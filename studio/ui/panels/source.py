@@ -10,13 +10,14 @@ from PySide6.QtWidgets import (
     QComboBox, QFileDialog, QFormLayout, QHBoxLayout, QLabel, QPushButton, QSpinBox, QVBoxLayout, QWidget,
 )
 
+from studio.core.kinds import MOVING_SOURCE_SUFFIXES, STILL_SOURCE_SUFFIXES
 from studio.ui.settings_controller import SettingsController
 
 log = logging.getLogger(__name__)
 
 RESOLUTIONS = [(640, 480), (1280, 720), (1920, 1080)]
-VIDEO_EXT = (".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v")
-IMAGE_EXT = (".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff")
+VIDEO_EXT = MOVING_SOURCE_SUFFIXES
+IMAGE_EXT = STILL_SOURCE_SUFFIXES
 
 
 def camera_entries() -> tuple[list[tuple[str, dict]], str]:
