@@ -25,6 +25,11 @@ DEFAULT_RADIUS = 1
 DEFAULT_EPS = 1e-4
 
 
+def _finite(a: np.ndarray) -> bool:
+    """All values finite, without allocating (NaN propagates through min and max; isfinite would make a bool array)."""
+    return bool(np.isfinite(a.min()) and np.isfinite(a.max()))
+
+
 def working_size(frame_w: int, frame_h: int, mask_w: int, mask_h: int) -> tuple[int, int]:
     """The size the filter solves at: the frame scaled down until one side matches the mask's resolution."""
     s = max(1.0, min(frame_w / mask_w, frame_h / mask_h))
@@ -117,7 +122,15 @@ class MaskRefiner:
         ww, wh = ws
         st = self.settings
 
-        if new_mask or not self._have_state:
+        fresh = new_mask or not self._have_state
+        if fresh and not _finite(alpha_small):
+            # The last line of defence (the inference worker drops such masks): a NaN in the running average stays
+            # there for as long as the subject keeps still, and blacked out the picture for 16 s after three bad masks.
+            if self._have_state:
+                fresh = False  # keep the history; re-guide it with this frame as for a reused mask
+            else:
+                alpha_small = np.nan_to_num(alpha_small, nan=0.0, posinf=1.0, neginf=0.0)
+        if fresh:
             src = alpha_small if alpha_small.dtype == np.float32 else alpha_small.astype(np.float32)
             if (mw, mh) == ws:
                 np.copyto(self._p_new, src)

@@ -13,6 +13,8 @@ import threading
 import time
 import weakref
 
+from studio.core.errors import StudioError
+
 log = logging.getLogger(__name__)
 
 _LIVE: "weakref.WeakSet[Worker]" = weakref.WeakSet()
@@ -114,7 +116,10 @@ class Worker:
         except BaseException as exc:  # noqa: BLE001 - the error is kept, logged and shown, not swallowed
             self.error = exc
             self._set_state(WorkerState.FAILED)
-            log.exception("%s failed", self.name)
+            if isinstance(exc, StudioError):  # a user's or the machine's problem, with a message: no traceback
+                log.warning("%s failed: %s", self.name, exc.message)
+            else:
+                log.exception("%s failed", self.name)
         finally:
             try:
                 self._teardown()

@@ -37,6 +37,7 @@ class FallbackPlan:
     pos: int = 0
     failures: int = 0
     extended: bool = False
+    transient: bool = False  # some failure on this chain may pass (a crash, a hang); False: all were permanent
 
     def has_next(self) -> bool:
         if self.pos + 1 >= len(self.chain) and not self.extended:

@@ -7,13 +7,14 @@
 - ``restarts_before_fallback`` failures in a row on one (backend, device) move down the fallback chain
   (``studio.inference.registry.fallback_chain``; studio.inference.fallback keeps the place on it); a backend that
   cannot even load moves down at once. When the chain is exhausted an error event says so, and the whole chain is
-  retried after ``retry_s``.
+  retried after ``retry_s``. A permanent error (studio.inference.faults) is not retried: a FATAL event says why.
+  At most ``max_hung`` abandoned calls per backend: then it is not restarted again (a BACKEND_HUNG event).
 - A model or backend change builds the new worker first (inactive, its backend loading on its own thread) while the
   old one keeps serving, then swaps them in one step.
 - Output never waits for any of this: it peeks at ``masks`` and keeps the last good mask meanwhile.
 
 Events go to ``on_event(kind, message, hint)`` with kinds "backend-restart", "backend-fallback", "model-loaded",
-"error", "warning"; it is called on the watchdog thread.
+"error", "warning", "fatal", "backend-hung", "mask-rejected"; it is called on the watchdog thread.
 """
 
 from __future__ import annotations
@@ -23,68 +24,26 @@ import dataclasses
 import logging
 import threading
 import time
-from dataclasses import dataclass, field
 from typing import Callable
 
 from studio.config.settings import InferenceSettings
 from studio.core.frame import Mask
 from studio.core.mailbox import LatestSlot
 from studio.core.stats import LatencyWindow, RateMeter
-from studio.core.worker import Worker, WorkerState
-from studio.inference.base import Backend
+from studio.core.worker import WorkerState
+from studio.inference.base import BackendFactory
 from studio.inference.fallback import FallbackPlan, default_chain
+from studio.inference.faults import (BACKEND_HUNG, FATAL, MASK_REJECTED, HungWorkers, RejectionReporter,
+                                     is_model_problem, is_permanent, worker_problem)
+from studio.inference.open_model import open_segmenter
 from studio.inference.segmenter import Segmenter
+from studio.inference.supervisor_parts import InferenceStatus, Watchdog
 from studio.inference.worker import InferenceJob, InferenceResult, InferenceWorker
 from studio.models.spec import ModelSpec
 
 log = logging.getLogger(__name__)
 
-BackendFactory = Callable[[ModelSpec, str, str], Backend]  # (spec, backend name, device) -> a loaded backend
 EventFn = Callable[[str, str, str], None]
-
-
-def default_backend_factory(spec: ModelSpec, backend: str, device: str) -> Backend:
-    """The product path: the verified model file on the runtime the registry picks for (backend, device)."""
-    from studio.inference.registry import create_backend
-    from studio.models.registry import default_registry
-
-    _, path = default_registry().resolve(spec.name)
-    made, _report = create_backend(backend, spec, path, device)
-    return made
-
-
-@dataclass(frozen=True, slots=True)
-class InferenceStatus:
-    """A snapshot for stats: what runs, how fast, how often, and how it has been going."""
-
-    model: str
-    requested: str  # "backend/device" as asked for
-    backend: str  # label of what actually runs ("" while loading)
-    loading: bool
-    input_size: tuple[int, int] | None
-    infer_ms_p50: float
-    total_ms_p50: float  # pre + infer + post
-    inference_fps: float
-    inferences: int
-    per_tier: dict[str, int] = field(default_factory=dict)
-    restarts: int = 0
-    fallbacks: int = 0
-    failed: bool = False  # the whole chain failed; waiting to retry
-
-
-class Watchdog(Worker):
-    """Calls ``check`` every ``tick`` seconds on its own thread."""
-
-    def __init__(self, check: Callable[[float], None], tick: float) -> None:
-        super().__init__("watchdog")
-        self._check = check
-        self._tick = tick
-
-    def _run_once(self) -> bool:
-        if self._stop.wait(self._tick):
-            return False
-        self._check(time.perf_counter())
-        return True
 
 
 class InferenceSupervisor:
@@ -94,8 +53,8 @@ class InferenceSupervisor:
                  spec_for: Callable[[str], ModelSpec] | None = None,
                  chain: Callable[[str, str], list[tuple[str, str]]] | None = None,
                  on_event: EventFn | None = None, restarts_before_fallback: int = 2, retry_s: float = 30.0,
-                 setup_timeout_s: float = 120.0) -> None:
-        self._factory = factory or default_backend_factory
+                 setup_timeout_s: float = 120.0, max_hung: int = 2) -> None:
+        self._factory = factory  # None: the backend registry (see open_segmenter)
         self._spec_for = spec_for or _registry_spec
         self._chain_for = chain or default_chain
         self._on_event = on_event or (lambda kind, msg, hint: None)
@@ -116,6 +75,10 @@ class InferenceSupervisor:
         self._watchdog: Watchdog | None = None
         self._stopped = False
         self._announced: set[int] = set()
+        # Hung calls cannot be killed: at most max_hung per backend, max_hung + 1 in all (see faults.HungWorkers).
+        self._hung = HungWorkers(max_hung, max_hung + 1)
+        self._rejections = RejectionReporter()
+        self._fatal = ""  # a permanent error ended inference: nothing is restarted or retried
         # stats
         self._infer = LatencyWindow(240)
         self._total = LatencyWindow(240)
@@ -137,7 +100,7 @@ class InferenceSupervisor:
         factory = self._factory
 
         def build() -> Segmenter:
-            return Segmenter(spec, factory(spec, backend, device), target_area=area)
+            return open_segmenter(spec, backend, device, target_area=area, factory=factory)
 
         holder: list[InferenceWorker] = []
         worker = InferenceWorker(build, self.jobs, self.masks, active=active, backlog=backlog,
@@ -213,7 +176,13 @@ class InferenceSupervisor:
                 input_size=self._input_size, infer_ms_p50=self._infer.percentiles((50,))[50],
                 total_ms_p50=self._total.percentiles((50,))[50], inference_fps=self._rate.rate(),
                 inferences=self._inferences, per_tier=dict(self._per_tier), restarts=self.restarts,
-                fallbacks=self.fallbacks, failed=self._retry_at is not None)
+                fallbacks=self.fallbacks, failed=self._retry_at is not None or bool(self._fatal),
+                rejected=self._rejections.total, hung=self._hung.count(), fatal=self._fatal)
+
+    @property
+    def fatal(self) -> str:
+        """The permanent error that ended inference ("" while none has): a FATAL event said it once."""
+        return self._fatal
 
     def stop(self) -> None:
         with self._lock:
@@ -222,19 +191,30 @@ class InferenceSupervisor:
                 self._watchdog.stop()
             for w in (self._current, self._candidate[0] if self._candidate else None):
                 if w is not None:
-                    w.stop()
+                    w.abandon()  # no mask is wanted any more; a backend that can cancel its call ends it now
         self.jobs.close()
 
+    ABANDONED_GRACE_S = 1.0
+
     def join(self, timeout: float = 5.0) -> bool:
+        """Wait for every thread; False when one is still running. An abandoned worker may sit in a call that never
+        returns (Python cannot end a thread): it gets ``ABANDONED_GRACE_S`` to come back from a cancelled call, then
+        it is left behind (a daemon thread that closes its backend if the call ever returns), so shutting down never
+        waits the full timeout on a hung backend."""
         deadline = time.monotonic() + timeout
         with self._lock:
-            workers = [self._watchdog, self._current, self._candidate[0] if self._candidate else None,
-                       *self._retired]
+            workers = [self._watchdog, self._current, self._candidate[0] if self._candidate else None]
+            retired = list(self._retired)
         ok = True
         for w in workers:
             if w is not None and not w.join(max(0.0, deadline - time.monotonic())):
                 log.warning("%s did not end within %.1f s (a backend call that does not return?)", w.name, timeout)
                 ok = False
+        grace = min(deadline, time.monotonic() + self.ABANDONED_GRACE_S)
+        left = [w.name for w in retired if not w.join(max(0.0, grace - time.monotonic()))]
+        if left:
+            log.warning("left behind inside backend calls that never returned: %s", ", ".join(left))
+            ok = False
         return ok
 
     def close(self, timeout: float = 5.0) -> bool:
@@ -258,8 +238,8 @@ class InferenceSupervisor:
         self._retired = [w for w in self._retired if w.alive or w is worker]
 
     def _emit(self, kind: str, message: str, hint: str = "") -> None:
-        log.log(logging.WARNING if kind in ("error", "warning", "backend-restart", "backend-fallback")
-                else logging.INFO, "%s: %s", kind, message)
+        log.log(logging.WARNING if kind in ("error", "warning", "backend-restart", "backend-fallback", FATAL,
+                                            BACKEND_HUNG, MASK_REJECTED) else logging.INFO, "%s: %s", kind, message)
         try:
             self._on_event(kind, message, hint)
         except Exception:  # noqa: BLE001 - a subscriber's bug must not stop the watchdog
@@ -274,32 +254,18 @@ class InferenceSupervisor:
             self._check_current(now)
 
     def _problem(self, worker: InferenceWorker, started: float, now: float) -> tuple[str, bool] | None:
-        """(what went wrong, whether the backend never loaded) or None when the worker is healthy."""
-        timeout = self._plan.settings.timeout_s
-        if worker.state is WorkerState.FAILED:
-            err = worker.error
-            loaded = worker.segmenter is not None or worker.backend_label != ""
-            what = f"{type(err).__name__}: {err}" if err is not None else "failed"
-            return what, not loaded
-        if not worker.ready.is_set():
-            if now - started > self.setup_timeout_s:
-                return f"loading took longer than {self.setup_timeout_s:.0f} s", True
-            return None
-        busy = worker.busy_since
-        if busy is not None and now - busy > timeout:
-            return f"an inference has run for {now - busy:.1f} s (timeout {timeout:.1f} s)", False
-        if worker.state is WorkerState.RUNNING and now - worker.last_heartbeat > timeout + 1.0:
-            return f"no heartbeat for {now - worker.last_heartbeat:.1f} s", False
-        if worker.state in (WorkerState.STOPPED,) and not worker.stopping:
-            return "the worker ended on its own", False
-        return None
+        return worker_problem(worker, started, now, self._plan.settings.timeout_s, self.setup_timeout_s)
 
     def _check_current(self, now: float) -> None:
         cur = self._current
         if cur is None:
             if self._retry_at is not None and now >= self._retry_at:
+                if self._hung.blocked(f"{self._plan.chain[0][0]}/{self._plan.chain[0][1]}"):
+                    self._retry_at = now + self.retry_s  # its hung calls have not returned: another would hang too
+                    return
                 self._retry_at = None
                 self._plan.pos, self._plan.failures, self._plan.extended = 0, 0, False
+                self._plan.transient = False
                 del self._plan.chain[1:]
                 self._emit("info", f"retrying inference on {self._plan.label()}")
                 self._restart(now, backlog=list(self._recent))
@@ -307,14 +273,27 @@ class InferenceSupervisor:
         if cur.ready.is_set() and cur.segmenter is not None and id(cur) not in self._announced:
             self._announced.add(id(cur))
             self._emit("model-loaded", f"{self._plan.spec.name} on {cur.backend_label}")
+        rejected = self._rejections.update(cur, now)
+        if rejected:
+            self._emit(MASK_REJECTED, rejected, "a broken runtime, precision or driver; several in a row restart "
+                                                "the backend, and a backend that keeps doing it is replaced")
         problem = self._problem(cur, self._current_started, now)
         if problem is None:
             return
         what, never_loaded = problem
+        plan = self._plan
+        label, err = plan.label(), cur.error if cur.state is WorkerState.FAILED else None
+        hung = cur.busy_since is not None or (cur.alive and not cur.ready.is_set())
         self._retire(cur, abandon=True)
         self._current = None
-        plan = self._plan
-        plan.failures = self.restarts_before_fallback if never_loaded else plan.failures + 1
+        if hung:
+            self._hung.add(label, cur)
+        permanent = never_loaded and is_permanent(err)
+        if permanent and is_model_problem(err):
+            return self._fail_for_good(err)  # no runtime will read a missing or broken model file
+        plan.transient = plan.transient or not permanent
+        hung_out = hung and self._hung.blocked(label)
+        plan.failures = self.restarts_before_fallback if never_loaded or hung_out else plan.failures + 1
         if plan.failures >= self.restarts_before_fallback:
             if plan.has_next():
                 failed = plan.label()
@@ -323,7 +302,9 @@ class InferenceSupervisor:
                 self.fallbacks += 1
                 self._emit("backend-fallback", f"{plan.spec.name} on {failed} failed ({what}); falling back to "
                            f"{plan.label()}", "quality or speed may change; see the log for the first error")
-            else:
+            elif not plan.transient:
+                return self._fail_for_good(err)  # every backend on the chain failed for good
+            elif not hung_out:
                 self._retry_at = now + self.retry_s
                 self._emit("error", f"inference failed on every backend for {plan.spec.name} ({what})",
                            f"the picture keeps the last mask; retrying in {self.retry_s:.0f} s. Check the model file "
@@ -332,7 +313,22 @@ class InferenceSupervisor:
         else:
             self.restarts += 1
             self._emit("backend-restart", f"{plan.spec.name} on {plan.label()}: {what}; restarting the backend")
+        if self._hung.blocked(plan.label()):  # another worker would hang too, or too many threads hang already
+            self._retry_at = now + self.retry_s
+            self._emit(BACKEND_HUNG, f"{plan.spec.name}: {self._hung.count()} backend calls hung and never returned; "
+                       "not starting another (each holds a thread and a loaded model)",
+                       f"the picture keeps the last mask; retried in {self.retry_s:.0f} s once a hung call has "
+                       "returned. Try another backend or device")
+            return
         self._restart(now, backlog=list(self._recent))
+
+    def _fail_for_good(self, err: BaseException | None) -> None:
+        """A permanent error: stop trying (no restart, no fallback, no retry) and say so once."""
+        message = getattr(err, "message", None) or str(err)
+        self._fatal = f"{self._plan.spec.name} cannot run: {message}"
+        self._retry_at = None
+        self._emit(FATAL, self._fatal, getattr(err, "hint", "") or "check the model file and the runtimes "
+                   "(`studio models verify`)")
 
     def _restart(self, now: float, backlog) -> None:
         self.jobs.clear()  # the backlog holds these frames already; a duplicate would run twice
@@ -353,6 +349,7 @@ class InferenceSupervisor:
                 self._retire(old, abandon=True)
             self._candidate = None
             self._plan = plan
+            self._fatal = ""  # another model or backend runs now: a permanent error of the old one is over
             self._current, self._current_started = worker, started
             worker.activate()
             if self._recent:  # the newest frame again, so the new model's first mask comes at once
@@ -379,5 +376,4 @@ def _registry_spec(name: str) -> ModelSpec:
     return default_registry().get(name)
 
 
-__all__ = ["BackendFactory", "InferenceStatus", "InferenceSupervisor", "Watchdog", "default_backend_factory",
-           "default_chain"]
+__all__ = ["InferenceStatus", "InferenceSupervisor", "Watchdog", "default_chain"]

@@ -21,7 +21,9 @@ from typing import Callable, Sequence
 from studio.core.frame import Frame, Mask
 from studio.core.mailbox import LatestSlot
 from studio.core.worker import Worker
+from studio.inference.faults import INVALID_IN_ROW_IS_FAILURE, implausible_shape
 from studio.inference.segmenter import Segmentation, Segmenter
+from studio.models.processing import InvalidModelOutput
 
 log = logging.getLogger(__name__)
 
@@ -72,16 +74,29 @@ class InferenceWorker(Worker):
         self.busy_since: float | None = None  # perf_counter when the current inference began
         self.current_job: InferenceJob | None = None
         self.completed = 0
+        self.rejected = 0  # model outputs dropped as not a mask (see studio.inference.faults)
+        self.rejected_in_row = 0
+        self.last_rejection = ""
 
     # -- control from other threads ----------------------------------------------------------------------------
     def activate(self) -> None:
         self._active.set()
 
     def abandon(self) -> None:
-        """Never publish again; end as soon as the current call returns. Safe from any thread."""
+        """Never publish again; end as soon as the current call returns. Safe from any thread.
+
+        A backend with a ``cancel()`` method (optional; callable from any thread) is asked to end its current call,
+        so a runtime that can cancel does not leave a thread and a loaded model behind."""
         with self._publish_lock:
             self._abandoned = True
         self.stop()
+        segmenter = self.segmenter
+        cancel = getattr(segmenter.backend, "cancel", None) if segmenter is not None else None
+        if cancel is not None and self.busy_since is not None:
+            try:
+                cancel()
+            except Exception:  # noqa: BLE001 - cancelling is best effort; the worker stays abandoned either way
+                log.warning("%s: cancelling the backend call failed", self.name, exc_info=True)
 
     @property
     def abandoned(self) -> bool:
@@ -131,9 +146,28 @@ class InferenceWorker(Worker):
         self.busy_since = time.perf_counter()
         try:
             seg = segmenter.segment(job.frame.image)
+            bad = implausible_shape(seg.alpha.shape, seg.input_size)
+            if bad is not None:
+                raise InvalidModelOutput(f"the model output is {bad}")
+        except InvalidModelOutput as exc:
+            # Dropped before publishing: the output keeps the last good mask. The watchdog reads the counts (a run
+            # of these is a failure) and reports them; a NaN that reached the smoothing would black out the picture.
+            self.rejected += 1
+            self.rejected_in_row += 1
+            self.last_rejection = exc.message
+            if self.rejected_in_row >= INVALID_IN_ROW_IS_FAILURE and not self._abandoned:
+                # A run of them is a failure: this worker ends (FAILED) and the watchdog restarts or replaces it.
+                raise InvalidModelOutput(f"{self.rejected_in_row} outputs in a row were not a mask "
+                                         f"({exc.message})") from None
+            return not self._abandoned
+        except Exception:
+            if self._abandoned:  # a cancelled or abandoned call: nobody waits for it, nothing to report
+                return False
+            raise
         finally:
             self.busy_since = None
             self.current_job = None
+        self.rejected_in_row = 0
         t_ready = time.perf_counter()
         mask = Mask(seg.alpha, job.frame.index, job.frame.t_capture, t_ready, seg.input_size, seg.total_seconds,
                     self.backend_label)

@@ -7,9 +7,12 @@ input size changes.
 
 from __future__ import annotations
 
+import math
+
 import cv2
 import numpy as np
 
+from studio.core.errors import StudioError
 from studio.models.spec import ModelSpec
 
 
@@ -61,14 +64,45 @@ class Preprocessor:
         return self._tensor
 
 
+# How far outside [0, 1] an output that is already a probability (activation "none") may stray before it is a broken
+# output rather than rounding: a converted graph's sigmoid can overshoot by float error, never by 5 %.
+PROBABILITY_SLACK = 0.05
+
+
+class InvalidModelOutput(StudioError, ValueError):
+    """The model ran but its output is not a mask (NaN or Inf, out of range, unreadable shape). Not a model-file
+    problem: the next inference may be fine, so callers drop the mask rather than give up on the model."""
+
+
+def check_output(a: np.ndarray, activation: str) -> None:
+    """Raise InvalidModelOutput unless ``a`` is finite and, for an output that is already a probability, in [0, 1].
+
+    Checked before the activation and the clip: a clip would turn Inf into a plausible-looking 0 or 1, and NaN survives
+    every later step (it blacks out the picture and stays in the temporal smoothing). min/max allocate nothing, and NaN
+    propagates through both."""
+    lo, hi = float(a.min()), float(a.max())
+    if not (math.isfinite(lo) and math.isfinite(hi)):
+        bad = "NaN" if math.isnan(lo) or math.isnan(hi) else "Inf"
+        raise InvalidModelOutput(f"the model output contains {bad}",
+                                 hint="a broken runtime, precision or driver; the mask was dropped")
+    if activation == "none" and (lo < -PROBABILITY_SLACK or hi > 1.0 + PROBABILITY_SLACK):
+        raise InvalidModelOutput(f"the model output is out of range [{lo:.3g}, {hi:.3g}] (a probability, 0..1, "
+                                 "was expected)", hint="check the model's activation in models.toml")
+
+
 def to_alpha(output: np.ndarray, activation: str) -> np.ndarray:
-    """A model output (any of 1x1xHxW, 1xHxWx1, HxW, ...) as an HxW float32 foreground probability in [0, 1]."""
+    """A model output (any of 1x1xHxW, 1xHxWx1, HxW, ...) as an HxW float32 foreground probability in [0, 1].
+
+    InvalidModelOutput when the output is not a mask (see ``check_output``)."""
     a = np.asarray(output, dtype=np.float32)
     a = np.squeeze(a)
     if a.ndim == 3:  # several channels: the first is foreground (CHW or HWC, whichever axis is the short one)
         a = a[0] if a.shape[0] <= a.shape[-1] else a[..., 0]
     if a.ndim != 2:
-        raise ValueError(f"cannot read a mask from a model output of shape {np.shape(output)}")
+        raise InvalidModelOutput(f"cannot read a mask from a model output of shape {np.shape(output)}")
+    if a.size == 0:
+        raise InvalidModelOutput(f"the model output is empty (shape {np.shape(output)})")
+    check_output(a, activation)
     # Always produce a new array: the output may be a runtime-owned buffer that the next inference overwrites.
     if activation == "sigmoid":
         a = 1.0 / (1.0 + np.exp(-a))

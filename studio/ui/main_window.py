@@ -30,8 +30,10 @@ log = logging.getLogger(__name__)
 
 # PipelineEvent kinds (studio.control.events.KINDS) -> banner level; a "recovered" event clears its "lost" banner.
 EVENT_LEVELS = {"error": "error", "warning": "warning", "source-lost": "warning", "backend-restart": "warning",
-                "backend-fallback": "warning", "info": "info", "source-recovered": "info", "model-loaded": "info"}
-CLEARS = {"source-recovered": "source-lost"}
+                "backend-fallback": "warning", "info": "info", "source-recovered": "info", "model-loaded": "info",
+                "fatal": "error", "backend-hung": "error", "mask-rejected": "warning"}
+# A model that loads after a permanent error (the user picked another model or backend) ends that error's banner.
+CLEARS = {"source-recovered": "source-lost", "model-loaded": "fatal"}
 
 
 def event_level(kind: str) -> str:

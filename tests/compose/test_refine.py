@@ -132,3 +132,21 @@ def test_working_size_and_bad_settings():
     assert working_size(100, 100, 256, 256) == (100, 100)  # never upscales the guide
     with pytest.raises(SettingsError):
         MaskRefiner(RefineSettings(smoothing=1.5))
+
+
+def test_a_non_finite_mask_never_enters_the_smoothing_state():
+    """Issue 8: three NaN masks on a still subject left the output black for 16 s (the NaN stayed in the average)."""
+    frame = np.full((90, 160, 3), 128, np.uint8)
+    good = np.zeros((45, 80), np.float32)
+    good[10:35, 20:60] = 1.0
+    r = MaskRefiner(RefineSettings(guided=True, smoothing=0.9))
+    before = r.refine(good, frame).copy()
+    for bad in (np.full_like(good, np.nan), np.full_like(good, np.inf), np.where(good > 0, np.nan, 0.0)):
+        out = r.refine(bad.astype(np.float32), frame, new_mask=True)
+        assert np.isfinite(out).all()
+        np.testing.assert_allclose(out, before, atol=1e-5)  # the history is kept, as for a reused mask
+    np.testing.assert_allclose(r.refine(good, frame), before, atol=1e-5)
+    # a first mask that is NaN shows nothing of the subject, and the next good mask takes over at once
+    fresh = MaskRefiner(RefineSettings(guided=False, smoothing=0.5))
+    assert np.isfinite(fresh.refine(np.full_like(good, np.nan), frame)).all()
+    assert fresh.refine(good, frame).max() > 0.4

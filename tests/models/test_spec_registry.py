@@ -91,13 +91,27 @@ def test_preprocessor_normalises_into_reused_buffer():
 
 def test_to_alpha_layouts_and_activations():
     x = np.linspace(-3, 3, 12, dtype=np.float32).reshape(3, 4)
-    assert to_alpha(x[None, None], "none").shape == (3, 4)
-    assert to_alpha(x[None, ..., None], "none").shape == (3, 4)
+    p = (x + 3) / 6  # already a probability
+    assert to_alpha(p[None, None], "none").shape == (3, 4)
+    assert to_alpha(p[None, ..., None], "none").shape == (3, 4)
     s = to_alpha(x[None, None], "sigmoid")
     assert np.isclose(s[0, 0], 1 / (1 + np.exp(3)))
     m = to_alpha(x, "minmax")
     assert m.min() == 0.0 and m.max() == 1.0
-    assert to_alpha(x, "none").min() == 0.0  # clipped
+    assert to_alpha(p * 1.02 - 0.01, "none").min() == 0.0  # float overshoot of a probability: clipped
+
+
+@pytest.mark.parametrize("bad,activation", [(np.nan, "sigmoid"), (np.inf, "none"), (-np.inf, "minmax"),
+                                            (3.0, "none")])
+def test_to_alpha_refuses_an_output_that_is_no_mask(bad, activation):
+    """Issue 8: NaN went through to the picture (and stayed in the smoothing); Inf and wild values were clipped into
+    a plausible-looking mask. Each is an InvalidModelOutput for the caller to drop."""
+    from studio.models.processing import InvalidModelOutput
+
+    out = np.full((1, 1, 8, 8), 0.5, np.float32)
+    out[0, 0, 3, 3] = bad
+    with pytest.raises(InvalidModelOutput):
+        to_alpha(out, activation)
 
 
 def test_resize_policy_area_averages_and_linear_samples():
