@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import math
+import os
 from pathlib import Path
 
 import cv2
@@ -55,6 +56,10 @@ class VideoFileSource:
         self._pacer: FramePacer | None = None
         self.frames_read = 0
         self.loops = 0
+        self._expected = 0  # frames the container says it holds (0: it does not say)
+        self._pass_frames = 0  # frames read since the last rewind
+        self._notice = ""
+        self.damaged = False
 
     @property
     def fps(self) -> float:
@@ -65,6 +70,10 @@ class VideoFileSource:
         return self._size
 
     def _open_capture(self) -> cv2.VideoCapture:
+        # FFmpeg writes every decode error of a damaged file to stderr, again on every loop (36 lines in 15 s); the
+        # user hears it once from us instead (see ``take_notice``). OpenCV reads this when it first loads FFmpeg, so
+        # it is set before any capture opens; a value the user set (to debug a codec) is kept. -8 = AV_LOG_QUIET.
+        os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")
         cap = cv2.VideoCapture(str(self.path))
         if not cap.isOpened():
             cap.release()
@@ -81,6 +90,9 @@ class VideoFileSource:
         # Some containers report 0, NaN or absurd rates (1000 for variable-rate webm): fall back to a camera's.
         self._fps = float(fps) if fps and math.isfinite(fps) and 1.0 <= fps <= 240.0 else DEFAULT_FPS
         self._size = (int(cap.get(cv2.CAP_PROP_FRAME_WIDTH)), int(cap.get(cv2.CAP_PROP_FRAME_HEIGHT)))
+        count = cap.get(cv2.CAP_PROP_FRAME_COUNT)
+        self._expected = int(count) if count and math.isfinite(count) and count > 0 else 0
+        self._pass_frames = 0
         self._cap = cap
         self._pacer = FramePacer(self._fps) if self.realtime else None
 
@@ -100,6 +112,7 @@ class VideoFileSource:
             self._pacer.wait()
         ok, image = self._cap.read()
         if not ok:
+            self._check_complete()
             if not self.loop:
                 return None
             if self.frames_read == 0:
@@ -107,14 +120,36 @@ class VideoFileSource:
                                   hint="the file may be truncated or use an unsupported codec")
             self._rewind()
             self.loops += 1
+            self._pass_frames = 0
             ok, image = self._cap.read()
             if not ok:
                 raise SourceError(f"video file {self.path} cannot be read again from the start",
                                   hint="the file may have been truncated or removed while playing")
         self.frames_read += 1
+        self._pass_frames += 1
         image = to_bgr(image)
         self._size = (image.shape[1], image.shape[0])
         return image
+
+    # A container's frame count is an estimate (from its duration) for some formats: a few frames short is normal.
+    SHORT_SLACK = 0.05
+
+    def _check_complete(self) -> None:
+        """At the end of a pass: a file that ends well before the frame count its container gives is damaged or
+        truncated. Said once per source (``take_notice``), not on every loop."""
+        if self.damaged or not self._expected:
+            return
+        if self._pass_frames < self._expected * (1.0 - self.SHORT_SLACK) - 1:
+            self.damaged = True
+            self._notice = (f"video file {self.path.name} is damaged or truncated: it stops after "
+                            f"{self._pass_frames} of its {self._expected} frames; playing what can be read")
+            log.warning("%s", self._notice)
+
+    def take_notice(self) -> str:
+        """A message for the user that this source has not given yet ("" when none): the capture thread passes it on
+        as a warning event, once."""
+        notice, self._notice = self._notice, ""
+        return notice
 
     def close(self) -> None:
         if self._cap is not None:

@@ -27,8 +27,9 @@ class CaptureThread(Worker):
     """Reads ``source`` on its own thread into ``slot`` (a new LatestSlot when None).
 
     Events passed to ``on_event(kind, message)``: "source-lost" (with the error and its hint), "source-recovered",
-    "source-changed" (after ``swap_source``) and "source-finished" (end of a file that does not loop; the thread
-    then stops with ``finished`` True). A non-live source that cannot be opened at all fails the thread at once
+    "source-changed" (after ``swap_source``), "source-finished" (end of a file that does not loop; the thread
+    then stops with ``finished`` True) and "source-warning" (a source's ``take_notice()``: a damaged file, once).
+    A non-live source that cannot be opened at all fails the thread at once
     (state FAILED, ``error`` set): retrying a missing file helps nobody.
     """
 
@@ -140,6 +141,11 @@ class CaptureThread(Worker):
             self._lose(exc)
             self._wait_backoff()
             return True
+        finally:
+            take_notice = getattr(source, "take_notice", None)  # optional: a damaged file says so once
+            notice = take_notice() if take_notice is not None else ""
+            if notice:
+                self._emit("source-warning", notice)
         if image is None:
             if source.is_live:
                 self._lose(SourceError(f"{source.name} returned no picture"))

@@ -154,6 +154,9 @@ class LivePipeline:
         elif kind == "source-finished":
             self._source_state = "finished"
             self._events.emit("info", f"{message}: end of the video; showing its last frame")
+        elif kind == "source-warning":  # e.g. a damaged video file, said once
+            self._events.emit("warning", message, "re-encode or copy the file again, e.g. ffmpeg -i in.mp4 -c:v "
+                                                  "libx264 out.mp4")
         else:
             self._events.emit("info", f"{kind}: {message}")
 
