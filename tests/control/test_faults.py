@@ -189,3 +189,23 @@ def test_a_hang_in_a_backend_that_can_cancel_leaves_no_thread_and_no_backend():
     assert not [t.name for t in live_studio_threads() if t.ident not in before]
     assert factory.made and all(b.closed for b in factory.made)
     hang.release.set()
+
+
+def test_studio_cam_stops_at_once_on_a_permanent_error_with_a_message_and_exit_1(tmp_path, monkeypatch, capsys):
+    """The model file passes the pre-flight check, then the runtime cannot load it (here: the file the runtime gets
+    is damaged). Before: a minute's wait for a first mask, retries every 30 s, tracebacks, exit 0."""
+    import json
+
+    from studio.cli.main import main
+
+    bad = tmp_path / "selfie.onnx"
+    bad.write_bytes(b"\x08\x07not a model" * 100)
+    monkeypatch.setattr("studio.models.registry.verified_path", lambda spec: bad)
+    out = tmp_path / "stats.json"
+    rc = main(["cam", "--source", "synthetic", "--duration", "60", "--no-telemetry", "--stats-json", str(out)])
+    err = capsys.readouterr().err
+    assert rc == 1
+    assert "studio cam: fatal: selfie cannot run: onnxruntime cannot load" in err
+    assert "stopped: inference cannot run" in err and "Traceback" not in err
+    d = json.loads(out.read_text())
+    assert d["ended_by"] == "failed" and d["inferences"] == 0  # stopped by the error, not by --duration
