@@ -19,6 +19,7 @@ COMMANDS = [
     "studio.cli.cmd_models",
     "studio.cli.cmd_bench",
     "studio.cli.cmd_doctor",
+    "studio.cli.cmd_serve",
 ]
 
 
