@@ -8,7 +8,7 @@ from studio.models.registry import ModelRegistry
 
 
 def register(sub) -> None:
-    p = sub.add_parser("models", help="list, verify and convert models",
+    p = sub.add_parser("models", help="list, verify, fetch and convert models",
                        description="The model registry: which models Studio knows, whether their files are here and "
                                    "intact (sha256), and the TFLite -> ONNX converter.")
     msub = p.add_subparsers(dest="models_command", metavar="ACTION", required=True)
@@ -19,6 +19,19 @@ def register(sub) -> None:
 
     vp = msub.add_parser("verify", help="check every present model file against its pinned sha256")
     vp.set_defaults(func=cmd_verify)
+
+    fp = msub.add_parser("fetch", help="download a model that is fetched on request (pinned source, checked)",
+                         description="Download a model listed in the registry but not bundled (u2net, birefnet-*, "
+                                     "rmbg-2.0, ...) from its pinned source into the user model folder; resumes an "
+                                     "interrupted download and checks the pinned checksums before the file is used.")
+    fp.add_argument("name", help="model name from `studio models list`")
+    fp.add_argument("--accept-licence", action="store_true",
+                    help="accept a restrictive licence (non-commercial, GPL, gated) without being asked")
+    fp.add_argument("--allow-unpinned", action="store_true",
+                    help="fetch a model that has no pinned checksum anyway, and print its sha256")
+    fp.add_argument("--force", action="store_true", help="download again even if a good copy is present")
+    fp.add_argument("--no-progress", action="store_true", help="no progress bar")
+    fp.set_defaults(func=cmd_fetch)
 
     cp = msub.add_parser("convert", help="convert a TFLite model (MediaPipe selfie family) to ONNX")
     cp.add_argument("input", help="the .tflite file")
@@ -71,6 +84,29 @@ def cmd_verify(args) -> int:
         else:
             print(f"{r['name']}: ok" + ("" if r["sha256_ok"] else " (no pinned checksum)"))
     return 1 if bad else 0
+
+
+def cmd_fetch(args) -> int:
+    import sys
+
+    from studio.models.fetch import fetch_model, licence_notice, needs_licence_confirmation
+
+    spec = ModelRegistry.load().get(args.name)
+    accept = args.accept_licence
+    if needs_licence_confirmation(spec) and not accept and spec.download is not None and not spec.present():
+        print(licence_notice(spec))
+        if sys.stdin.isatty():
+            accept = input(f"Accept this licence and download {spec.name}? [y/N] ").strip().lower() in ("y", "yes")
+    result = fetch_model(spec, accept_licence=accept, allow_unpinned=args.allow_unpinned, force=args.force,
+                         progress=not args.no_progress and sys.stderr.isatty())
+    if result.already_present:
+        print(f"{result.name}: already present and intact at {result.path}")
+        return 0
+    print(f"{result.name}: {result.size / 1e6:.1f} MB from {result.source}")
+    print(f"  saved to {result.path}")
+    print(f"  sha256 {result.sha256}" + ("" if spec.sha256 else "  (not pinned in the registry: pin it once you "
+                                                             "trust it)"))
+    return 0
 
 
 def cmd_convert(args) -> int:

