@@ -167,6 +167,16 @@ def write_text_atomic(dest: Path | str, text: str) -> None:
     write_bytes_atomic(dest, text.encode("utf-8"))
 
 
+def check_folder_writable(folder: Path | str, what: str = "folder") -> Path:
+    """``check_writable`` for files to be written inside ``folder`` (which may not exist yet)."""
+    folder = Path(folder).expanduser()
+    try:
+        check_writable(folder / ".studio-check", what)
+    except WriteError as exc:
+        raise WriteError(folder, reason=exc.message.rpartition(": ")[2], hint=exc.hint, what=what) from None
+    return folder
+
+
 def check_writable(dest: Path | str, what: str = "") -> Path:
     """Raise ``WriteError`` now if a file could not be written at ``dest`` later (a folder in the way, a file where a
     folder should be, a read-only or full disk, /proc). Creates nothing that stays; returns ``dest`` expanded."""

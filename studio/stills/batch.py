@@ -1,12 +1,11 @@
-"""Batch cutouts: files, folders and globs in; one cutout per image out, written atomically; a JSONL journal that
-makes a re-run skip what is already done; a bad file is recorded and the batch goes on."""
+"""Batch cutouts: files, folders (optionally recursive) and globs in; one cutout per picture out (or its mask), written
+atomically; a JSONL journal that makes a re-run skip what is already done with the same model and settings; a bad
+file is recorded and the batch goes on, but a full or read-only disk stops it at once (every later write would fail
+the same way). Very large pictures take a bounded-memory path (studio.stills.large)."""
 
 from __future__ import annotations
 
-import glob
-import json
 import logging
-import os
 import sys
 import time
 from dataclasses import dataclass, field
@@ -15,9 +14,16 @@ from typing import Iterable
 
 import numpy as np
 
+from studio.core.atomic import WriteError, remove_stale_temps, write_bytes_atomic
 from studio.core.errors import StudioError
-from studio.stills.imageio import FORMATS, IMAGE_SUFFIXES, load_image, save_cutout
 from studio.stills.cutout import StillPrep
+from studio.stills.imageio import FORMATS, encode_cutout, encode_mask, load_image
+from studio.stills.inputs import BatchItem, expand_inputs, plan_outputs
+from studio.stills.journal import Journal
+from studio.stills.large import check_pixels, cut_large, is_large, max_pixels_default, picture_size
+
+__all__ = ["BatchItem", "BatchOptions", "BatchResult", "expand_inputs", "plan_outputs", "process_batch",
+           "quality_flags"]
 
 log = logging.getLogger(__name__)
 
@@ -28,108 +34,37 @@ UNCERTAIN_ABOVE = 0.15  # more than 15 % of pixels with 0.1 < alpha < 0.9: a mus
 
 
 @dataclass
-class BatchItem:
-    input: Path
-    output: Path
-
-
-@dataclass
 class BatchResult:
     written: list[Path] = field(default_factory=list)
     skipped: list[Path] = field(default_factory=list)  # done in an earlier run (journal) and output still there
     failed: list[tuple[Path, str]] = field(default_factory=list)
     seconds: float = 0.0
     backend: str = ""
+    stopped: str = ""  # why the batch stopped early (a full or read-only disk); "" when it ran to the end
+    not_attempted: list[Path] = field(default_factory=list)  # left when it stopped
+    redone: int = 0  # journal records of another model or other settings: those pictures were done again
 
     @property
     def ok(self) -> bool:
-        return not self.failed
+        return not self.failed and not self.stopped
 
 
-def _is_pattern(text: str) -> bool:
-    return any(c in text for c in "*?[")
+@dataclass(frozen=True)
+class BatchOptions:
+    """How every picture is cut out and written (what the journal records, so a change redoes the pictures)."""
 
+    fmt: str = "png"
+    background: tuple[int, int, int] | np.ndarray | None = None
+    background_label: str = ""  # what the journal records for a picture background (its path)
+    prep: StillPrep = StillPrep()
+    only_mask: bool = False
+    max_pixels: int = 0  # 0: max_pixels_default()
 
-def expand_inputs(inputs: Iterable[str | Path]) -> tuple[list[Path], list[tuple[Path, str]]]:
-    """Files as given, folders' pictures (not recursive, sorted), globs expanded (sorted). Missing inputs and
-    patterns that match nothing come back as failures, so a typo is not a silent success."""
-    files: list[Path] = []
-    missing: list[tuple[Path, str]] = []
-    seen: set[Path] = set()
-
-    def add(p: Path) -> None:
-        key = p.resolve()
-        if key not in seen:
-            seen.add(key)
-            files.append(p)
-
-    for item in inputs:
-        text = str(item)
-        p = Path(text)
-        if p.is_dir():
-            for child in sorted(p.iterdir()):
-                if child.is_file() and child.suffix.lower() in IMAGE_SUFFIXES:
-                    add(child)
-        elif p.is_file():
-            add(p)
-        elif _is_pattern(text):
-            matches = sorted(Path(m) for m in glob.glob(text, recursive=True))
-            matches = [m for m in matches if m.is_file() and m.suffix.lower() in IMAGE_SUFFIXES]
-            if not matches:
-                missing.append((p, "no image matches this pattern"))
-            for m in matches:
-                add(m)
-        else:
-            missing.append((p, "no such file or folder"))
-    return files, missing
-
-
-def plan_outputs(files: list[Path], out_dir: Path, fmt: str) -> list[BatchItem]:
-    """``photo.jpg`` -> ``OUT/photo.<fmt>``. Two inputs with one stem (a.jpg, a.png) would overwrite each other: the
-    later ones get their suffix in the name (``a_png.png``)."""
-    taken: set[str] = set()
-    items = []
-    for f in files:
-        name = f"{f.stem}.{fmt}"
-        if name.lower() in taken:
-            name = f"{f.stem}_{f.suffix.lstrip('.').lower()}.{fmt}"
-            n = 2
-            while name.lower() in taken:
-                name = f"{f.stem}_{f.suffix.lstrip('.').lower()}_{n}.{fmt}"
-                n += 1
-        taken.add(name.lower())
-        items.append(BatchItem(f, out_dir / name))
-    return items
-
-
-class Journal:
-    """Append-only JSON lines, one per image. A torn last line (crash mid-write) is ignored when read back."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = Path(path)
-        self.done: dict[str, str] = {}  # resolved input path -> output path, for records with status "ok"
-        if self.path.is_file():
-            for line in self.path.read_text(encoding="utf-8", errors="replace").splitlines():
-                try:
-                    rec = json.loads(line)
-                except json.JSONDecodeError:
-                    continue
-                if isinstance(rec, dict) and rec.get("status") == "ok" and "input" in rec and "output" in rec:
-                    self.done[rec["input"]] = rec["output"]
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._fh = open(self.path, "a", encoding="utf-8")
-
-    def is_done(self, item: BatchItem) -> bool:
-        out = self.done.get(str(item.input.resolve()))
-        return out is not None and out == str(item.output.resolve()) and item.output.is_file()
-
-    def write(self, record: dict) -> None:
-        self._fh.write(json.dumps(record, sort_keys=False) + "\n")
-        self._fh.flush()
-        os.fsync(self._fh.fileno())
-
-    def close(self) -> None:
-        self._fh.close()
+    def journal_settings(self) -> dict:
+        bg = self.background_label or (list(self.background) if isinstance(self.background, tuple) else None)
+        return {"format": self.fmt, "background": bg, "only_mask": self.only_mask, "flicker": self.prep.flicker,
+                "white_balance": self.prep.white_balance, "wb_roi": self.prep.wb_roi,
+                "wb_method": self.prep.wb_method if self.prep.white_balance else None}
 
 
 def quality_flags(alpha: np.ndarray) -> tuple[list[str], dict[str, float]]:
@@ -155,49 +90,67 @@ def _progress(total: int, enabled: bool | None):
     return tqdm(total=total, unit="img", file=sys.stderr)
 
 
-def process_batch(inputs: Iterable[str | Path], out_dir: str | Path, *, model: str = "u2netp",
-                  backend: str = "auto", device: str = "auto", fmt: str = "png",
-                  background: tuple[int, int, int] | np.ndarray | None = None, journal: str | Path | None = None,
-                  flicker: bool = False, white_balance_roi: tuple[int, int, int, int] | None = None,
-                  white_balance_on: bool = False, wb_method: str = "grey-world",
+def process_batch(inputs: Iterable[str | Path], out_dir: str | Path | None, *, model: str = "u2netp",
+                  backend: str = "auto", device: str = "auto", options: BatchOptions | None = None,
+                  journal: str | Path | None = None, recursive: bool = False, single_output: Path | None = None,
                   progress: bool | None = None) -> BatchResult:
-    """Cut out every input image into ``out_dir``. See the module docstring; ``background`` is an (r, g, b) colour
-    or a BGR picture (None: transparent png/webp, white jpg)."""
+    """Cut out every input picture into ``out_dir`` (or, for one picture, into the file ``single_output``). See the
+    module docstring. Raises StudioError when there is nothing to do at all (no picture found)."""
     t_start = time.perf_counter()
-    fmt = fmt.lower()
-    if fmt == "jpeg":
-        fmt = "jpg"
-    if fmt not in FORMATS:
-        raise StudioError(f"unknown output format {fmt!r}", hint=f"use one of {', '.join(FORMATS)}")
-    out_dir = Path(out_dir)
-    files, missing = expand_inputs(inputs)
+    opts = options or BatchOptions()
+    if opts.fmt not in FORMATS:
+        raise StudioError(f"unknown output format {opts.fmt!r}", hint=f"use one of {', '.join(FORMATS)}")
+    subdirs: dict[Path, Path] = {}
+    files, missing = expand_inputs(inputs, recursive=recursive, subdirs=subdirs)
+    if not files:
+        reasons = "; ".join(f"{p}: {why}" for p, why in missing) or "no input given"
+        raise StudioError(f"no pictures to cut out ({reasons})",
+                          hint="give picture files, folders that hold pictures (--recursive for subfolders) or a "
+                               "quoted glob such as 'shots/*.jpg'")
+    if single_output is not None:
+        if len(files) != 1:
+            raise StudioError(f"--out {single_output} names one file, but there are {len(files)} pictures",
+                              hint="give --out a folder for several pictures")
+        items = [BatchItem(files[0], single_output)]
+    else:
+        items = plan_outputs(files, Path(out_dir), opts.fmt, subdirs)
     result = BatchResult(failed=list(missing))
-    items = plan_outputs(files, out_dir, fmt)
-    jr = Journal(Path(journal)) if journal else None
+    jr = Journal(Path(journal), model, opts.journal_settings()) if journal else None
     try:
-        todo = [it for it in items if not (jr and jr.is_done(it))]
+        todo = [it for it in items if not (jr and jr.is_done(it.input, it.output))]
         result.skipped = [it.input for it in items if it not in todo]
+        result.redone = jr.other_settings if jr else 0
         if not todo:
             return result
+        for it in todo:
+            remove_stale_temps(it.output)  # what a killed run left beside its outputs
         from studio.stills.cutout import Cutter
 
         bar = _progress(len(todo), progress)
         with Cutter(model, backend, device) as cutter:
             result.backend = cutter.backend_label
-            for it in todo:
-                record = _process_one(it, cutter, model, fmt, background, flicker,
-                                      white_balance_roi if white_balance_on else None, white_balance_on, wb_method)
+            for i, it in enumerate(todo):
+                record, disk_error = _process_one(it, cutter, opts)
                 if record["status"] == "ok":
                     result.written.append(it.output)
                 else:
-                    result.failed.append((it.input, record["error"]))
-                    log.warning("%s: %s", it.input, record["error"])
+                    hint = f"\n  hint: {record['hint']}" if record.get("hint") else ""
+                    result.failed.append((it.input, record["error"] + hint))
+                    log.info("%s: %s", it.input, record["error"])
                 if jr:
                     jr.write(record)
                 if bar is not None:
                     bar.update(1)
+                if disk_error is not None:
+                    result.stopped = disk_error.message
+                    result.not_attempted = [t.input for t in todo[i + 1:]]
+                    break
         if bar is not None:
             bar.close()
+    except WriteError as exc:  # the journal itself could not be written: the disk is the problem
+        result.stopped = exc.message
+        done = {p for p in result.written} | {p for p, _ in result.failed}
+        result.not_attempted = [it.input for it in items if it.input not in done and it.input not in result.skipped]
     finally:
         if jr:
             jr.close()
@@ -205,26 +158,51 @@ def process_batch(inputs: Iterable[str | Path], out_dir: str | Path, *, model: s
     return result
 
 
-def _process_one(it: BatchItem, cutter, model: str, fmt: str, background, flicker: bool,
-                 wb_roi, wb_on: bool, wb_method: str) -> dict:
+def cut_picture(cutter, source: Path | bytes, opts: BatchOptions, *, name: str | None = None) -> tuple[bytes, dict]:
+    """One picture (a file, or bytes read from stdin) -> (the encoded output, facts for the journal)."""
+    limit = opts.max_pixels or max_pixels_default()
+    if isinstance(source, Path):
+        size = picture_size(source)
+        check_pixels(source, size, limit)
+        if is_large(size):
+            data, info = cut_large(cutter, source, opts.fmt, opts.background, only_mask=opts.only_mask,
+                                   prep=opts.prep)
+            flags, fractions = quality_flags(info.pop("alpha_preview"))
+            return data, {**info, "flags": flags, **fractions}
+    img = load_image(source, name=name)
+    check_pixels(img.path, img.size, limit)
+    cut = cutter.cut(img.bgr, prep=opts.prep)
+    flags, fractions = quality_flags(cut.alpha)
+    data = (encode_mask(cut.alpha, opts.fmt) if opts.only_mask
+            else encode_cutout(cut.image, cut.alpha, opts.fmt, opts.background))
+    return data, {"input_size": list(img.size), "model_input_size": list(cut.model_input_size), "flags": flags,
+                  **fractions, "notes": cut.notes}
+
+
+def _process_one(it: BatchItem, cutter, opts: BatchOptions) -> tuple[dict, WriteError | None]:
+    """The journal record for one picture, and the write error when the disk itself failed (the batch stops)."""
     t0 = time.perf_counter()
-    record: dict = {"input": str(it.input.resolve()), "output": str(it.output.resolve()), "model": model,
+    record: dict = {"input": str(it.input.resolve()), "output": str(it.output.resolve()),
                     "backend": cutter.backend_label}
+    disk_error = None
     try:
-        img = load_image(it.input)
-        bgr = img.bgr
-        record["input_size"] = list(img.size)
-        cut = cutter.cut(bgr, prep=StillPrep(flicker, wb_on, wb_roi, wb_method))
-        pre = cut.notes
-        flags, fractions = quality_flags(cut.alpha)
-        save_cutout(it.output, cut.image, cut.alpha, fmt, background)
-        record.update({"status": "ok", "model_input_size": list(cut.model_input_size),
-                       "seconds": round(time.perf_counter() - t0, 4), "flags": flags, **fractions,
-                       "preprocess": pre})
+        data, info = cut_picture(cutter, it.input, opts)
+        write_bytes_atomic(it.output, data)
+        record.update({"status": "ok", "seconds": round(time.perf_counter() - t0, 4),
+                       "preprocess": info.pop("notes", []), **info})
+    except WriteError as exc:
+        record.update({"status": "failed", "error": exc.message, "seconds": round(time.perf_counter() - t0, 4)})
+        if exc.disk_problem:
+            disk_error = exc
     except StudioError as exc:
         record.update({"status": "failed", "error": exc.message, "seconds": round(time.perf_counter() - t0, 4)})
+        if exc.hint:
+            record["hint"] = exc.hint
+    except MemoryError:
+        record.update({"status": "failed", "error": "out of memory (try a lower --max-pixels, or scale it down)",
+                       "seconds": round(time.perf_counter() - t0, 4)})
     except Exception as exc:  # an unexpected failure on one picture must not cost the rest of the batch
         log.exception("unexpected error on %s", it.input)
         record.update({"status": "failed", "error": f"{type(exc).__name__}: {exc}",
                        "seconds": round(time.perf_counter() - t0, 4)})
-    return record
+    return record, disk_error

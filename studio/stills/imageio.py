@@ -16,7 +16,7 @@ import cv2
 import numpy as np
 
 from studio.compose.blend import over_color, over_image, to_bgra
-from studio.core.atomic import write_bytes_atomic
+from studio.core.atomic import WriteError, write_bytes_atomic
 from studio.core.errors import StudioError
 from studio.core.kinds import IMAGE_SUFFIXES  # noqa: F401 - the stills' answer to "is this a picture" (re-exported)
 FORMATS = ("png", "webp", "jpg")
@@ -54,17 +54,24 @@ def _to_8bit(arr: np.ndarray) -> np.ndarray:
     return np.clip((arr.astype(np.float32) * (255.0 / hi)).round(), 0, 255).astype(np.uint8)
 
 
-def load_image(path: Path | str) -> LoadedImage:
-    """The picture at ``path`` as BGR uint8 with EXIF orientation applied; its alpha channel if it has one."""
+def load_image(path: Path | str | bytes, *, name: str | None = None) -> LoadedImage:
+    """The picture at ``path`` (or in ``bytes``, e.g. from stdin; ``name`` labels it in messages) as BGR uint8 with
+    EXIF orientation applied; its alpha channel if it has one. Pillow's decompression-bomb limit applies (about
+    89 MP): larger pictures go through studio.stills.large, under the batch's own --max-pixels limit."""
     from PIL import Image, ImageOps, UnidentifiedImageError
 
-    path = Path(path)
-    if not path.is_file():
-        raise ImageReadError(f"no such image: {path}", hint="check the path")
+    if isinstance(path, bytes):
+        source = io.BytesIO(path)
+        path = Path(name or "<stdin>")
+    else:
+        path = Path(path)
+        if not path.is_file():
+            raise ImageReadError(f"no such image: {path}", hint="check the path")
+        source = path
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(path) as im:
+            with Image.open(source) as im:
                 im.load()  # decode now, inside the try: a truncated file fails here, not later
                 mode = im.mode
                 im = ImageOps.exif_transpose(im) or im
@@ -121,6 +128,16 @@ def encode_cutout(image_bgr: np.ndarray, alpha: np.ndarray, fmt: str,
         img = over_image(image_bgr, alpha, background)
     else:
         img = over_color(image_bgr, alpha, background)
+    return encode_array(img, fmt, quality=quality)
+
+
+def encode_array(img: np.ndarray, fmt: str, *, quality: int = 92) -> bytes:
+    """Encode a ready BGR, BGRA or grey uint8 array (a grey one is a mask: PNG/JPEG keep it grey)."""
+    fmt = "jpg" if fmt.lower().lstrip(".") == "jpeg" else fmt.lower().lstrip(".")
+    if fmt not in FORMATS:
+        raise ImageWriteError(f"unknown output format {fmt!r}", hint=f"use one of {', '.join(FORMATS)}")
+    if img.ndim == 2 and fmt == "webp":
+        img = cv2.cvtColor(img, cv2.COLOR_GRAY2BGR)  # WebP has no grey mode
     params = {
         "png": [cv2.IMWRITE_PNG_COMPRESSION, 3],
         "webp": [cv2.IMWRITE_WEBP_QUALITY, quality],
@@ -132,6 +149,12 @@ def encode_cutout(image_bgr: np.ndarray, alpha: np.ndarray, fmt: str,
     return buf.tobytes()
 
 
+def encode_mask(alpha: np.ndarray, fmt: str = "png") -> bytes:
+    """The alpha alone as a grey picture (white = subject), what rembg's --only-mask writes."""
+    a = alpha if alpha.dtype == np.uint8 else cv2.convertScaleAbs(alpha, alpha=255.0)
+    return encode_array(a, fmt)
+
+
 def save_cutout(path: Path | str, image_bgr: np.ndarray, alpha: np.ndarray, fmt: str | None = None,
                 background: tuple[int, int, int] | np.ndarray | None = None) -> Path:
     """Encode and write atomically; ``fmt`` defaults to the path's suffix."""
@@ -139,6 +162,8 @@ def save_cutout(path: Path | str, image_bgr: np.ndarray, alpha: np.ndarray, fmt:
     data = encode_cutout(image_bgr, alpha, fmt or path.suffix, background)
     try:
         write_bytes_atomic(path, data)
+    except WriteError:
+        raise  # names the file and says what to do already; keeps the errno (a full disk stops a batch)
     except OSError as exc:
         raise ImageWriteError(f"cannot write {path}: {exc}", hint="check the folder exists and is writable") from None
     return path

@@ -145,9 +145,10 @@ def white_balance_gains(image_bgr: np.ndarray, roi: tuple[int, int, int, int] | 
     h, w = image_bgr.shape[:2]
     if roi is not None:
         x, y, rw, rh = roi
-        if x >= w or y >= h:
-            raise PreprocessError(f"white balance region {roi} lies outside the {w}x{h} image",
-                                  hint="give x,y,w,h inside the picture")
+        if x + rw > w or y + rh > h:
+            where = "lies outside" if x >= w or y >= h else "reaches past the edge of"
+            raise PreprocessError(f"white balance region {x},{y},{rw},{rh} {where} the {w}x{h} picture",
+                                  hint=f"give x,y,w,h with x+w <= {w} and y+h <= {h}")
         region = image_bgr[y:min(h, y + rh), x:min(w, x + rw)]
     else:
         region = image_bgr
