@@ -32,6 +32,9 @@ UPLOAD_BODY = {"requestBody": {
 }}
 
 
+COLOUR_PATTERN = r"^(#?([0-9a-fA-F]{3}|[0-9a-fA-F]{6})|white|black|grey|gray|red|green|blue|chroma)$"
+
+
 def _errors(*codes: int, token: bool) -> dict:
     words = {400: "empty, truncated or not a picture; malformed multipart",
              401: "missing or wrong token", 408: "the body did not arrive within the request time limit",
@@ -62,7 +65,7 @@ def build_router(service) -> APIRouter:
     class Options:
         def __init__(self,
                      model: ModelName = Query(opts.model, description="which model cuts out"),
-                     background: str | None = Query(None, max_length=32,
+                     background: str | None = Query(None, max_length=32, pattern=COLOUR_PATTERN,
                                                     description="a colour to put the cutout on (#rrggbb, rrggbb, "
                                                                 "#rgb, or white/black/grey/red/green/blue/chroma); "
                                                                 "none: transparent"),
