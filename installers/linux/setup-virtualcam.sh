@@ -23,7 +23,8 @@
 #   --video-nr N       device number: /dev/videoN (default 10)
 #   --label TEXT       the name apps show (default Studio)
 #   --user NAME        whose groups and units (default: the user who ran sudo)
-#   --studio PATH      the studio command the units run (default: this checkout's .venv/bin/studio, else PATH)
+#   --studio PATH      the studio command the units run (default: this checkout's .venv/bin/studio, the standalone
+#                      app this script ships in, else studio on PATH)
 #   --no-units         skip step 7
 #   -h, --help         this text
 # For tests: SETUP_SYS, SETUP_ETC, SETUP_VAR and SETUP_HOME stand for /sys, /etc, /var and the user's home.
@@ -222,8 +223,11 @@ fi
 if [[ $UNITS -eq 1 ]]; then
     say "7. systemd user units for $TARGET_USER"
     if [[ -z "$STUDIO_BIN" ]]; then
+        # A checkout's venv, or the standalone app this script came with (<app>/_internal/share/studio/installers/linux).
         if [[ -x "$SCRIPT_DIR/../../.venv/bin/studio" ]]; then
             STUDIO_BIN="$(cd "$SCRIPT_DIR/../.." && pwd)/.venv/bin/studio"
+        elif [[ -x "$SCRIPT_DIR/../../../../../studio" && -d "$SCRIPT_DIR/../../../../../_internal" ]]; then
+            STUDIO_BIN="$(cd "$SCRIPT_DIR/../../../../.." && pwd)/studio"
         else
             STUDIO_BIN="$(sudo -u "$TARGET_USER" -i command -v studio 2>/dev/null || command -v studio || true)"
         fi
