@@ -98,6 +98,7 @@ class OnnxRuntimeBackend:
         self._bound_shape: tuple[int, ...] | None = None
         self._bound_ptr: int | None = None
         self._out_buffer: np.ndarray | None = None
+        self._run_options = None  # ort.RunOptions: its terminate flag is how cancel() ends a running call
         self._out_shape_static: tuple[int, ...] | None = None
 
     # -- discovery ---------------------------------------------------------------------------------------------
@@ -203,6 +204,7 @@ class OnnxRuntimeBackend:
             notes=f"{threads} intra-op threads, graph optimisation all" + (", io binding" if use_binding else ""),
             extra={"intra_op_threads": str(threads), "spinning": str(self.spinning).lower(),
                    "io_binding": str(use_binding).lower(), "input_shape": str(self._input_shape)})
+        self._run_options = ort.RunOptions()
         log.info("onnxruntime loaded %s on %s (providers %s)", path.name, label, ", ".join(active))
         return self._info
 
@@ -221,9 +223,17 @@ class OnnxRuntimeBackend:
                 self._binding.bind_input(self._input_name, "cpu", 0, np.float32, tensor.shape, tensor.ctypes.data)
                 self._bound_shape = tensor.shape
                 self._bound_ptr = tensor.ctypes.data
-            session.run_with_iobinding(self._binding)
+            session.run_with_iobinding(self._binding, self._run_options)
             return self._out_buffer  # reused next call: callers copy (to_alpha does)
-        return session.run([self._output_name], {self._input_name: tensor})[0]
+        return session.run([self._output_name], {self._input_name: tensor}, self._run_options)[0]
+
+    def cancel(self) -> None:
+        """End the running call from another thread (it raises); the watchdog's way out of a hung inference, so an
+        abandoned worker does not keep a thread and this session alive. ORT checks the flag between operators, so
+        a call stuck inside one kernel still runs to the end of it. Afterwards every call fails: a cancelled
+        backend is closed, not reused."""
+        if self._run_options is not None:
+            self._run_options.terminate = True
 
     def supports_shape(self, width: int, height: int) -> bool:
         if not self._input_shape:
