@@ -120,6 +120,10 @@ def check_gpu(roots: Roots, available: dict[str, list[str]]) -> Check:
     cuda = "cuda" in data["onnxruntime_devices"]
     ov_gpu = any(d.lower().startswith("gpu") for d in data["openvino_devices"])
     found = ", ".join(f"{g['vendor']} {g['device']} ({g['pci']})" for g in gpus) or (jetson or "")
+    if not roots.linux:  # no sysfs to list GPUs: say what the runtimes can use, nothing more
+        devices = sorted({d for devs in available.values() for d in devs if not d.lower().startswith("cpu")})
+        return Check("gpu", "GPU", INFO, "GPUs are listed on Linux only; runtime devices besides the CPU: "
+                     + (", ".join(devices) or "none"), "", data)
     if not nvidia and not gpus:
         return Check("gpu", "GPU", INFO, "no GPU found: Studio runs on the CPU (OpenVINO, ONNX Runtime)", "", data)
     if nvidia and not jetson and not driver and not data["nvidia_smi"]:

@@ -94,7 +94,8 @@ def check_cameras(roots: Roots, *, source_kind: str = "auto", source_uri: str = 
     if not usable:
         why = "; ".join(f"{r['path']}: {r['probe']}" for r in rows if r["probe"])
         return Check("cameras", "Cameras", missing, f"found {listing}, but none delivers a picture ({why})",
-                     "close the app that holds the camera (`fuser -v /dev/video*` names it) or replug it", data)
+                     "close the app that holds the camera (`fuser -v /dev/video*` names it; if that is Studio's "
+                     "own service, all is well: `systemctl --user status studio-cam`) or replug it", data)
     wanted = source_uri.strip()
     if needed and wanted and not any(wanted in (str(r["index"]), r["path"]) for r in usable):
         return Check("cameras", "Cameras", FAIL, f"the settings ask for camera {wanted!r}; found {listing}",

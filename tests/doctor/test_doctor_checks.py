@@ -38,6 +38,11 @@ def test_gpu_cases(box):
     assert c.status == "ok" and "CUDA (ONNX Runtime)" in c.summary
 
 
+def test_gpu_off_linux_reports_runtime_devices_only(box):
+    c = check_gpu(box.roots(platform="win32"), {**CPU_ONLY, "onnxruntime": ["dml", "cpu"]})
+    assert c.status == "info" and "Linux only" in c.summary and "dml" in c.summary
+
+
 def test_jetson_points_at_the_guide(box):
     box.jetson()
     c = check_gpu(box.roots(), CPU_ONLY)
