@@ -33,6 +33,22 @@ def register(sub) -> None:
     fp.add_argument("--no-progress", action="store_true", help="no progress bar")
     fp.set_defaults(func=cmd_fetch)
 
+    pp = msub.add_parser("precision", help="write a model under a precision plan (fp16, mixed, int8, bf16)",
+                         description="Write IN.onnx under a precision plan: fp16 (all fp16, fp32 inputs/outputs), "
+                                     "mixed (fp16 with the edge tail fp32), int8 (NNCF post-training quantisation "
+                                     "calibrated on your pictures; needs --model and --calibration), bf16 (a runtime "
+                                     "hint for OpenVINO; the file is the input with the plan recorded). Needs the "
+                                     "[precision] extra.")
+    pp.add_argument("input", help="the .onnx file")
+    pp.add_argument("output", help="the .onnx file to write")
+    pp.add_argument("--plan", required=True, choices=["fp32", "fp16", "mixed", "int8", "bf16"])
+    pp.add_argument("--model", help="registry name whose preprocessing the calibration uses (int8)")
+    pp.add_argument("--calibration", metavar="DIR", help="folder of pictures for int8 calibration")
+    pp.add_argument("--calibration-limit", type=int, default=64, metavar="N", help="at most N pictures (64)")
+    pp.add_argument("--tail-depth", type=int, default=6, metavar="N",
+                    help="nodes within N steps of an output stay fp32 (mixed) or float (int8); default 6")
+    pp.set_defaults(func=cmd_precision)
+
     cp = msub.add_parser("convert", help="convert a TFLite model (MediaPipe selfie family) to ONNX")
     cp.add_argument("input", help="the .tflite file")
     cp.add_argument("output", help="the .onnx file to write")
@@ -106,6 +122,27 @@ def cmd_fetch(args) -> int:
     print(f"  saved to {result.path}")
     print(f"  sha256 {result.sha256}" + ("" if spec.sha256 else "  (not pinned in the registry: pin it once you "
                                                              "trust it)"))
+    return 0
+
+
+def cmd_precision(args) -> int:
+    from pathlib import Path
+
+    from studio.cli.preflight import check_output
+    from studio.inference.precision import apply_plan
+    from studio.stills.imageio import IMAGE_SUFFIXES
+
+    check_output(args.output, "ONNX file")
+    spec = ModelRegistry.load().get(args.model) if args.model else None
+    pictures = []
+    if args.calibration:
+        pictures = sorted(p for p in Path(args.calibration).iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+    done = apply_plan(Path(args.input), Path(args.output), args.plan, spec=spec, calibration=pictures,
+                      tail_depth=args.tail_depth, calibration_limit=args.calibration_limit)
+    print(f"{done['output']}: plan {done['plan']}" + (f" ({done['detail']})" if done["detail"] else "") +
+          f", {done['bytes_in'] / 1e6:.1f} -> {done['bytes_out'] / 1e6:.1f} MB")
+    if args.plan == "bf16":
+        print("  bf16 is applied by OpenVINO at compile time (INFERENCE_PRECISION_HINT=bf16) on CPUs with bf16 units")
     return 0
 
 
