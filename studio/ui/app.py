@@ -8,7 +8,7 @@ import signal
 import sys
 from pathlib import Path
 
-from studio.config import Settings, load_settings
+from studio.config import Settings
 from studio.core.errors import StudioError
 
 log = logging.getLogger(__name__)
@@ -98,6 +98,13 @@ class ScriptedCaptures:
         self.pressed += 1
 
 
+def _default_offscreen(app) -> bool:
+    """The offscreen platform with its built-in screen (not one described by a configfile=...)."""
+    import os
+
+    return app.platformName() == "offscreen" and "configfile" not in os.environ.get("QT_QPA_PLATFORM", "")
+
+
 def run(*, source: str | None = None, kiosk: bool = False, screenshot: Path | None = None,
         quit_after: float | None = None, settings_path: Path | None = None, capture_after: list[float] = ()) -> int:
     import tempfile
@@ -108,12 +115,16 @@ def run(*, source: str | None = None, kiosk: bool = False, screenshot: Path | No
     from studio.ui.compat import check_binding
 
     check_binding()
-    settings = source_settings_for(load_settings(settings_path), source)
+    from studio.ui.settings_load import load_for_gui
+
+    loaded = load_for_gui(Path(settings_path).expanduser() if settings_path else None)
+    settings = source_settings_for(loaded.settings, source)
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("Studio")
     dark_palette(app)
     # A screenshot run leaves the settings file as it was (a scripted capture points the shot folder elsewhere).
-    persist = screenshot is None
+    # A settings file with a part the app could not honour is left as it was (nothing saved over it).
+    persist = screenshot is None and loaded.file_ok
     if kiosk:
         from studio.ui.kiosk import KioskWindow
 
@@ -122,6 +133,13 @@ def run(*, source: str | None = None, kiosk: bool = False, screenshot: Path | No
         from studio.ui.main_window import MainWindow
 
         window = MainWindow(settings, settings_path=settings_path, persist=persist)
+        if screenshot is not None and _default_offscreen(app):
+            # Docs screenshots: the offscreen platform's made-up 800x800 screen is nobody's; render at design size.
+            from PySide6.QtCore import QRect
+
+            window.fit_to_screen(QRect(0, 0, 1440, 880 + 32))
+    for i, problem in enumerate(loaded.problems):
+        window.banners.show_message(problem.message, problem.hint, "warning", key=f"settings-file:{i}")
     result = {"rc": 0}
     scratch = script = None
     if kiosk and capture_after:

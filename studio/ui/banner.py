@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 STYLES = {
@@ -42,19 +42,51 @@ def _esc(s: str) -> str:
     return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\n", "<br>")
 
 
+class _FollowHost(QObject):
+    """Calls ``place`` whenever the host widget is resized (overlays keep their place over it)."""
+
+    def __init__(self, host: QWidget, place) -> None:
+        super().__init__(host)
+        self._place = place
+        host.installEventFilter(self)
+
+    def eventFilter(self, obj, event) -> bool:  # noqa: N802
+        if event.type() in (QEvent.Type.Resize, QEvent.Type.Show):
+            self._place()
+        return False
+
+
 class BannerArea(QWidget):
     """A column of banners. The same key replaces the older banner instead of stacking (a camera that keeps failing
-    shows one banner, not fifty); info banners fade after a few seconds, errors stay until dismissed or resolved."""
+    shows one banner, not fifty); info banners fade after a few seconds, errors stay until dismissed or resolved.
+
+    ``overlay=True`` (with a parent) lays the banners over the top of the parent instead of taking a row of the
+    layout: a banner coming or going never moves or resizes the picture under it."""
 
     MAX = 4
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, parent: QWidget | None = None, *, overlay: bool = False) -> None:
         super().__init__(parent)
         self._lay = QVBoxLayout(self)
         self._lay.setContentsMargins(4, 4, 4, 0)
         self._lay.setSpacing(4)
         self.banners: list[Banner] = []
+        self.overlay = overlay and parent is not None
+        if self.overlay:
+            self.setAttribute(Qt.WidgetAttribute.WA_TranslucentBackground, True)
+            _FollowHost(parent, self.place)
         self.setVisible(False)
+
+    def place(self) -> None:
+        """Overlay mode: span the parent's width, as tall as the banners need (at most half the parent)."""
+        host = self.parentWidget()
+        if not self.overlay or host is None:
+            return
+        self._lay.activate()
+        need = self.heightForWidth(host.width()) if self.hasHeightForWidth() else -1
+        h = min(need if need > 0 else self.sizeHint().height(), max(40, host.height() // 2))
+        self.setGeometry(0, 0, host.width(), h)
+        self.raise_()
 
     def show_message(self, message: str, hint: str = "", level: str = "error", key: str = "",
                      timeout_ms: int | None = None) -> Banner:
@@ -66,6 +98,7 @@ class BannerArea(QWidget):
         while len(self.banners) > self.MAX:
             self._remove(self.banners[0])
         self.setVisible(True)
+        self.place()
         if timeout_ms is None and level == "info":
             timeout_ms = 5000
         if timeout_ms:
@@ -89,3 +122,28 @@ class BannerArea(QWidget):
             banner.setParent(None)
             banner.deleteLater()
         self.setVisible(bool(self.banners))
+        self.place()
+
+
+class CornerBadge(QLabel):
+    """A small label pinned to the bottom-left corner of its parent (over the picture, clear of the banners at the
+    top), e.g. "DEMO"."""
+
+    def __init__(self, text: str, parent: QWidget, *, tooltip: str = "") -> None:
+        super().__init__(text, parent)
+        self.setStyleSheet("background:rgba(20,20,24,190); color:#ffd54f; border:1px solid #a8831c; "
+                           "border-radius:4px; padding:3px 8px; font-weight:bold;")
+        self.setToolTip(tooltip)
+        self.setVisible(False)
+        _FollowHost(parent, self.place)
+
+    def place(self) -> None:
+        host = self.parentWidget()
+        self.adjustSize()
+        self.move(8, max(0, host.height() - self.height() - 8))
+        self.raise_()
+
+    def set_shown(self, on: bool) -> None:
+        if on != self.isVisible():
+            self.setVisible(on)
+            self.place()

@@ -11,12 +11,12 @@ import time
 from pathlib import Path
 from typing import Callable
 
-from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtCore import QObject, QRect, Qt, Signal
 from PySide6.QtWidgets import QDockWidget, QMainWindow, QScrollArea, QTabWidget, QVBoxLayout, QWidget
 
 from studio.config import Settings
 from studio.core.errors import StudioError
-from studio.ui.banner import BannerArea
+from studio.ui.banner import BannerArea, CornerBadge
 from studio.ui.bridge import PipelineBridge
 from studio.ui.panels.background import BackgroundPanel
 from studio.ui.panels.model import ModelPanel
@@ -81,7 +81,6 @@ class MainWindow(QMainWindow):
                  pipeline_factory: Callable | None = None, backend_factory: Callable | None = None) -> None:
         super().__init__()
         self.setWindowTitle("Studio — live background replacement")
-        self.resize(1440, 880)
         self.controller = SettingsController(settings, settings_path, persist=persist, parent=self)
         self.backend_factory = backend_factory
         self._pipeline_factory = pipeline_factory or default_pipeline_factory
@@ -97,10 +96,13 @@ class MainWindow(QMainWindow):
         lay = QVBoxLayout(central)
         lay.setContentsMargins(0, 0, 0, 0)
         lay.setSpacing(0)
-        self.banners = BannerArea()
-        lay.addWidget(self.banners)
         self.preview = PreviewWidget()
         lay.addWidget(self.preview, 1)
+        # Banners lie over the top of the picture: one coming or going never moves the layout.
+        self.banners = BannerArea(central, overlay=True)
+        self.demo_badge = CornerBadge("DEMO — generated scene", self.preview,
+                                      tooltip="a generated scene, not a camera: pick a camera, a video file or a "
+                                              "picture in Source")
         self.setCentralWidget(central)
 
         self.source_panel = SourcePanel(self.controller)
@@ -123,8 +125,8 @@ class MainWindow(QMainWindow):
         sdock.setWidget(_scroll(self.stats_panel))
         sdock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable)
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, sdock)
-        self.resizeDocks([dock, sdock], [470, 470], Qt.Orientation.Horizontal)
-        self.resizeDocks([dock, sdock], [430, 450], Qt.Orientation.Vertical)
+        self.settings_dock, self.stats_dock = dock, sdock
+        self.fit_to_screen()
 
         self.bridge = PipelineBridge(self)
         self.bridge.frame_ready.connect(self._show_frame)
@@ -136,6 +138,20 @@ class MainWindow(QMainWindow):
         self.output_panel.before_after_toggled.connect(self.preview.set_show_before)
         self.output_panel.record_toggled.connect(self._record)
         self.output_panel.snapshot_requested.connect(self.snapshot)
+
+    def fit_to_screen(self, available: QRect | None = None) -> None:
+        """Open at 1440x880, or smaller to fit the screen it opens on (1366x768 laptops included): the window, the
+        side docks (a third of the width at most) and the split between settings and stats."""
+        if available is None:
+            screen = self.screen()
+            available = screen.availableGeometry() if screen is not None else QRect(0, 0, 1440, 880)
+        margin = 32 if available.height() < 880 + 32 else 0  # a title bar, where the screen is tight
+        w, h = min(1440, available.width()), min(880, available.height() - margin)
+        self.resize(w, h)
+        side = max(340, min(470, w // 3))
+        docks = [self.settings_dock, self.stats_dock]
+        self.resizeDocks(docks, [side, side], Qt.Orientation.Horizontal)
+        self.resizeDocks(docks, [h * 49 // 100, h * 51 // 100], Qt.Orientation.Vertical)
 
     # -- pipeline life ---------------------------------------------------------------------------------------
     def start(self) -> None:
@@ -150,6 +166,7 @@ class MainWindow(QMainWindow):
 
             s = settings.source
             source = demo_source(s.width, s.height, s.fps)
+        self.demo_badge.set_shown(getattr(source, "name", "").startswith("synthetic"))
         if getattr(source, "name", "").startswith("synthetic") and settings.source.kind == "auto":
             self.banners.show_message("No camera found: showing the demo source",
                                       "plug in a camera and pick it in Source, or open a video file or an image",
@@ -209,6 +226,8 @@ class MainWindow(QMainWindow):
         self.model_panel.show_stats(stats)
         self.output_panel.show_vcam_status(str(field(stats, "vcam", default="") or ""))
         self._show_source_trouble(str(field(stats, "source_state", default="") or ""))
+        # The demo says so for as long as it runs (not only in the first banner).
+        self.demo_badge.set_shown(str(field(stats, "source_name", default="") or "").startswith("synthetic"))
         self.source_panel.show_state(str(field(stats, "source_name", default="") or ""),
                                      str(field(stats, "source_state", default="") or ""))
 

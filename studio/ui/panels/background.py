@@ -28,6 +28,13 @@ THUMB = QSize(112, 63)
 IMAGE_EXT = STILL_SOURCE_SUFFIXES
 VIDEO_EXT = MOVING_SOURCE_SUFFIXES
 SWATCHES = ["#00b140", "#ffffff", "#808080", "#1e2a44"]
+# What a swatch is called (under its tile and for screen readers); a colour picked in the dialog is named by its code.
+SWATCH_NAMES = {"#00b140": "chroma green", "#ffffff": "white", "#808080": "grey", "#1e2a44": "navy",
+                "#000000": "black", "#0000ff": "blue", "#ff0000": "red"}
+
+
+def colour_name(colour: str) -> str:
+    return SWATCH_NAMES.get(colour.lower(), f"colour {colour.lower()}")
 MAX_RECENT = 12
 
 
@@ -172,7 +179,7 @@ class BackgroundPanel(QWidget):
             self._add("Blur", {"kind": "blur"}, _blur_tile())
             colour = self.controller.settings.background.color
             for c in dict.fromkeys([*SWATCHES, colour]):
-                self._add(c, {"kind": "color", "color": c}, _tile(QColor(c)))
+                self._add(colour_name(c), {"kind": "color", "color": c}, _tile(QColor(c)))
             for p in bundled_backgrounds():
                 self._add(p.stem.replace("-", " "), {"kind": "image", "path": str(p)}, thumbnail(p))
             for path in self.controller.settings.recent_backgrounds:
@@ -186,7 +193,9 @@ class BackgroundPanel(QWidget):
     def _add(self, label: str, data: dict, pm: QPixmap) -> QListWidgetItem:
         item = QListWidgetItem(QIcon(pm), label)
         item.setData(Qt.ItemDataRole.UserRole, data)
-        item.setToolTip(data.get("path", label))
+        tip = data.get("path") or (f"{label} ({data['color']})" if data.get("kind") == "color" else label)
+        item.setToolTip(tip)
+        item.setData(Qt.ItemDataRole.AccessibleTextRole, tip)
         self.gallery.addItem(item)
         return item
 
@@ -234,7 +243,7 @@ class BackgroundPanel(QWidget):
         i = self.find(kind="color", color=colour)
         if i < 0:
             self._filling = True
-            self._add(colour, {"kind": "color", "color": colour}, _tile(QColor(colour)))
+            self._add(colour_name(colour), {"kind": "color", "color": colour}, _tile(QColor(colour)))
             self._filling = False
             i = self.gallery.count() - 1
         self.gallery.setCurrentRow(i)

@@ -51,6 +51,16 @@ def backend_entries() -> list[tuple[str, str]]:
     return [(name, f"{name} ({', '.join(devices)})") for name, devices in found.items() if devices]
 
 
+def _combo(min_chars: int = 16) -> QComboBox:
+    """A combo box whose width does not follow its longest entry (the Model tab must fit its dock without a
+    horizontal scroll bar); the open list is as wide as it needs, and the tooltip shows the whole choice."""
+    c = QComboBox()
+    c.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+    c.setMinimumContentsLength(min_chars)
+    c.currentTextChanged.connect(c.setToolTip)
+    return c
+
+
 def _slider(lo: int, hi: int) -> QSlider:
     s = QSlider(Qt.Orientation.Horizontal)
     s.setRange(lo, hi)
@@ -66,7 +76,7 @@ class ModelPanel(QWidget):
 
         box = QGroupBox("Model and backend")
         form = QFormLayout(box)
-        self.model = QComboBox()
+        self.model = _combo()
         self.model.setObjectName("model_combo")
         for name, label, present, tip in model_entries():
             self.model.addItem(label, name)
@@ -78,7 +88,7 @@ class ModelPanel(QWidget):
                     item.setEnabled(False)
         self.model.setCurrentIndex(max(0, self.model.findData(s.inference.model)))
         form.addRow("Model", self.model)
-        self.backend = QComboBox()
+        self.backend = _combo()
         self.backend.addItem("auto (fastest on this box)", "auto")
         for name, label in backend_entries():
             self.backend.addItem(label, name)
@@ -89,7 +99,7 @@ class ModelPanel(QWidget):
         self.device = QLabel("—")
         self.device.setWordWrap(True)
         form.addRow("Running on", self.device)
-        self.area = QComboBox()
+        self.area = _combo()
         for label, area in TARGET_AREAS:
             self.area.addItem(label, area)
         if self.area.findData(s.inference.target_area) < 0:
@@ -101,7 +111,8 @@ class ModelPanel(QWidget):
         form.addRow("Input now", self.input_size)
         lay.addWidget(box)
 
-        gate = QGroupBox("Motion gate (inferences per second by motion)")
+        gate = QGroupBox("Motion gate (masks per second)")
+        gate.setToolTip("how often the model runs, by how much the picture moves")
         gform = QFormLayout(gate)
         self.gate_on = QCheckBox("gate inference by motion")
         self.gate_on.setChecked(s.gate.enabled)

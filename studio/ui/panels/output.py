@@ -51,7 +51,8 @@ class OutputPanel(QWidget):
         lay.addWidget(rbox)
         lay.addStretch(1)
 
-        self.vcam.toggled.connect(lambda on: controller.update("output", vcam=on))
+        self._vcam_error = ""
+        self.vcam.toggled.connect(self._vcam_toggled)
         self.mirror.toggled.connect(lambda on: controller.update("output", mirror=on))
         self.record.toggled.connect(self._record)
         self.snapshot.clicked.connect(self.snapshot_requested)
@@ -68,5 +69,18 @@ class OutputPanel(QWidget):
         self.record.setText("■ Stop recording" if on else "● Record")
         self.record.blockSignals(False)
 
+    def _vcam_toggled(self, on: bool) -> None:
+        if on:
+            self._vcam_error = ""
+        self.controller.update("output", vcam=on)
+
     def show_vcam_status(self, status: str) -> None:
+        """The virtual camera's state; one that failed unticks the box (it is not running, and the settings file
+        must not keep asking for it), and its reason stays under the box until it is ticked again."""
+        if status.startswith("error") and self.vcam.isChecked():
+            self._vcam_error = status.removeprefix("error:").strip() or "the virtual camera failed"
+            self.vcam.setChecked(False)
+        if not self.vcam.isChecked() and self._vcam_error:
+            self.vcam_status.setText(f"off: {self._vcam_error}")
+            return
         self.vcam_status.setText(status or ("starting…" if self.vcam.isChecked() else "off"))

@@ -58,6 +58,26 @@ ROWS = [
 ]
 
 
+# What each figure measures (the label's, the value's and the sparkline's tooltip).
+TOOLTIPS = {
+    "capture_fps": "frames per second arriving from the source (camera, file or demo), over the last 2 s",
+    "inference_fps": "masks the model made per second: the motion gate runs it less often when little moves",
+    "output_fps": "composited frames per second sent to the preview and the outputs (should match Capture)",
+    "display_fps": "frames per second this window actually painted",
+    "latency_p50": "capture -> output delay for a typical frame (median over the last 2 s)",
+    "latency_p95": "capture -> output delay that 95 % of frames beat (the slow ones)",
+    "infer_ms": "time the model takes for one mask (median); in brackets: frame captured -> its mask ready",
+    "motion": "how much the picture moves, and the gate tier it picks (still / moderate / fast)",
+    "cpu_temp": "CPU temperature from the system's sensors (unavailable where none can be read)",
+    "gpu_temp": "GPU temperature (NVIDIA or the SoC's sensor; unavailable without one)",
+    "rss": "memory this process uses (resident set size)",
+    "cpu": "CPU load of this process, all cores together (100 % = one core busy)",
+}
+# Rates drawn against a fixed 0-30 range (growing for faster sources): a steady 30 fps is a flat line at the top.
+FPS_KEYS = ("capture_fps", "inference_fps", "output_fps", "display_fps")
+FPS_CEILING = 30.0
+
+
 def stats_values(stats, display_fps: float | None = None) -> dict[str, tuple[str, float | None]]:
     """key -> (text, number for the sparkline) from a PipelineStats snapshot."""
     lat = field(stats, "latency_ms")
@@ -131,11 +151,15 @@ class StatsPanel(QWidget):
         self.labels: dict[str, QLabel] = {}
         self.sparks: dict[str, Sparkline] = {}
         for r, (key, label, colour) in enumerate(ROWS):
-            grid.addWidget(QLabel(label), r, 0)
+            name = QLabel(label)
+            grid.addWidget(name, r, 0)
             value = QLabel("—")
             value.setMinimumWidth(110)
             grid.addWidget(value, r, 1)
-            spark = Sparkline(colour=colour)
+            fps = key in FPS_KEYS
+            spark = Sparkline(colour=colour, floor=0.0 if fps else None, ceiling=FPS_CEILING if fps else None)
+            for w in (name, value, spark):
+                w.setToolTip(TOOLTIPS[key])
             grid.addWidget(spark, r, 2)
             self.labels[key] = value
             self.sparks[key] = spark
@@ -157,7 +181,8 @@ class StatsPanel(QWidget):
         table = stage_table(stats)
         self.stages.setText(table)
         for key in ("latency_p50", "latency_p95"):
-            self.labels[key].setToolTip(table)
+            self.labels[key].setToolTip(f"<p>{TOOLTIPS[key].replace('>', '&gt;')}</p>{table}" if table
+                                        else TOOLTIPS[key])
         counts = field(stats, "inferences_per_tier")
         parts = []
         if counts:
