@@ -155,6 +155,12 @@ def preflight(args, settings) -> None:
     check_model(settings.inference.model)
     check_backend(settings.inference.backend, settings.inference.device)
     check_source(settings.source)
+    bg = settings.background
+    if bg.kind in ("image", "video") and bg.path and not Path(bg.path).expanduser().is_file():
+        from studio.compose.base import BackgroundError
+
+        raise BackgroundError(f"background {bg.kind} not found: {bg.path}",
+                              hint="check the path (--background, or [background] in the settings file)")
 
 
 def status_line(st) -> str:

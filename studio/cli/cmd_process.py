@@ -50,6 +50,9 @@ def register(sub) -> None:
     p.add_argument("--wb-roi", metavar="x,y,w,h", help="region known to be neutral (grey card, white wall); must "
                                                        "lie inside the picture")
     p.add_argument("--wb-method", default="grey-world", choices=["grey-world", "white-patch"])
+    p.add_argument("--engine", default="overlap", choices=["overlap", "sequential"],
+                   help="overlap (default): decode and write on their own threads while the model runs; "
+                        "sequential: one picture at a time")
     p.set_defaults(func=cmd_process)
 
 
@@ -84,7 +87,7 @@ def _plan_output(args) -> tuple[str, Path | None, Path | None]:
         if not _single_input(args.inputs):
             raise StudioError(f"--out {out} looks like a file name, but the inputs can hold several pictures",
                               hint=f"give --out a folder (e.g. --out {path.with_suffix('')}/); a file name is for "
-                                   "one input picture: studio process photo.jpg -o result.png")
+                                   "one input picture: `studio process photo.jpg -o result.png`")
         if suffix not in SUFFIX_FORMATS:
             raise StudioError(f"cannot write {suffix} files", hint="name the output .png, .webp or .jpg")
         fmt = SUFFIX_FORMATS[suffix]
@@ -108,7 +111,7 @@ def cmd_process(args) -> int:
     if args.wb_roi and not args.white_balance:
         raise StudioError("--wb-roi needs --white-balance", hint="add --white-balance")
     if "-" in args.inputs and len(args.inputs) > 1:
-        raise StudioError("- (stdin) must be the only input", hint="studio process - -o out.png < photo.jpg")
+        raise StudioError("- (stdin) must be the only input", hint="`studio process - -o out.png < photo.jpg`")
     if args.max_pixels is not None and args.max_pixels <= 0:
         raise StudioError("--max-pixels must be positive")
     roi = parse_roi(args.wb_roi) if args.wb_roi else None
@@ -123,7 +126,8 @@ def cmd_process(args) -> int:
     if args.inputs == ["-"] or args.out == "-":
         return _stream(args, opts, single or (folder / f"stdin.{fmt}" if folder else None))
     result = process_batch(args.inputs, folder, model=args.model, backend=args.backend, device=args.device,
-                           options=opts, journal=args.journal, recursive=args.recursive, single_output=single)
+                           options=opts, journal=args.journal, recursive=args.recursive, single_output=single,
+                           engine=args.engine)
     for path, error in result.failed:
         print(f"failed: {error}" if str(path) in error else f"failed: {path}: {error}", file=sys.stderr)
     if result.stopped:
@@ -145,7 +149,7 @@ def _stream(args, opts, target: Path | None) -> int:
     if args.inputs == ["-"]:
         source = sys.stdin.buffer.read()
         if not source:
-            raise StudioError("nothing arrived on stdin", hint="studio process - -o out.png < photo.jpg")
+            raise StudioError("nothing arrived on stdin", hint="`studio process - -o out.png < photo.jpg`")
     else:
         source = Path(args.inputs[0])
     with Cutter(args.model, args.backend, args.device) as cutter:

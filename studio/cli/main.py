@@ -81,7 +81,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return int(args.func(args) or 0)
     except StudioError as exc:
-        print(f"studio: error: {exc}", file=sys.stderr)
+        from studio.core.command import reachable
+
+        print(f"studio: error: {reachable(str(exc))}", file=sys.stderr)
         return 2
     except BrokenPipeError:  # `studio ... | head`: the reader left; nothing to say
         import os
