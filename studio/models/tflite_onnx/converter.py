@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 import hashlib
-import os
-import tempfile
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-
 
 from .builder import NCHW_TO_NHWC, GraphBuilder, Layout
 from .errors import ConversionError, InvalidModelError, UnsupportedOperatorError
@@ -142,16 +139,11 @@ def convert_tflite_to_onnx(src: Path, dst: Path, *, opset: int = 17) -> Conversi
     onnx.checker.check_model(model, full_check=True)
     payload = model.SerializeToString(deterministic=True)
 
-    dst.parent.mkdir(parents=True, exist_ok=True)
-    # Write next to the destination and rename, so a crash never leaves a truncated model behind.
-    fd, tmp = tempfile.mkstemp(prefix=dst.name + ".", suffix=".tmp", dir=dst.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(payload)
-        os.replace(tmp, dst)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    # Written next to the destination and renamed, so a crash never leaves a truncated model behind; the file gets
+    # the usual permissions (umask), and a full or read-only disk is a WriteError naming dst.
+    from studio.core.atomic import write_bytes_atomic
+
+    write_bytes_atomic(dst, payload)
 
     return ConversionReport(
         source=src,
