@@ -88,3 +88,21 @@ def test_bench_pipeline_json(tmp_path, capsys):
     assert a["output_stage"]["frames"] == 8 and a["gate_ms_p50"] > 0 and a["segment_ms_p50"] > 0
     # the output stage reuses its frame-sized buffers: far less than one frame per frame
     assert a["output_stage"]["peak_bytes_per_frame_max"] < a["frame_bytes"] / 4
+
+
+def test_cam_demo_ignores_the_apps_vcam_tickbox_and_counts_what_it_recorded(tmp_path, capsys):
+    """The app saved vcam = true in the shared settings file: a headless run without --vcam must not try (and stop
+    on) a loopback device. --source demo is the app's scene; the recording's frame count, read back from the file,
+    is the summary's."""
+    settings = tmp_path / "settings.toml"
+    settings.write_text("[output]\nvcam = true\n")
+    rec = tmp_path / "demo.avi"
+    rc, d = run_cam(tmp_path, "--source", "demo", "--settings", str(settings), "--record", str(rec),
+                    "--duration", "3", "--size", "320x240")
+    out = capsys.readouterr().out
+    assert rc == 0, out
+    assert d["vcam"] == "off" and d["recorded_frames"] > 0 and rec.is_file()
+    assert f"recording  {d['recorded_frames']} frames to" in out and "demo (synthetic:" in out
+    total = int(out.split("frames     ")[1].split(" out in all")[0])
+    # every frame that went out is in the file, or the summary says how many the encoder could not keep up with
+    assert total == d["recorded_frames"] or f"({total - d['recorded_frames']} frames out were not recorded" in out
