@@ -54,7 +54,7 @@ def measure(model: str, plans: list[str], images: Path, masks: Path, *, limit: i
     from studio.compose.refine import refine_still
     from studio.core import paths
     from studio.inference import open_segmenter
-    from studio.inference.precision import plan_factory
+    from studio.inference.precision import backend_options
     from studio.models import default_registry
     from studio.stills.cutout import STILL_REFINE
     from studio.stills.evaluate import boundary_f, iou, pair_files, read_mask
@@ -72,7 +72,7 @@ def measure(model: str, plans: list[str], images: Path, masks: Path, *, limit: i
         path = plan_file(spec, plan, workdir, [p for p, _ in pairs])
         planned = spec if plan in ("fp32", "bf16") else replace(spec, file=str(path.resolve()), embedded=False,
                                                                 sha256="")
-        seg = open_segmenter(planned, backend, device, factory=plan_factory(plan))
+        seg = open_segmenter(planned, backend, device, backend_options=backend_options(plan))
         ious, bfs, maxd, meand, times = [], [], [], [], []
         try:
             seg.segment(pictures[0].bgr)  # warm-up (compilation, first-run allocations)

@@ -12,13 +12,15 @@ from studio.models.spec import ModelSpec
 
 def open_segmenter(model: str | ModelSpec, backend: str = "auto", device: str = "auto", *,
                    target_area: int | None = None, factory: BackendFactory | None = None,
-                   registry=None) -> Segmenter:
+                   registry=None, backend_options: dict[str, dict] | None = None) -> Segmenter:
     """A ready Segmenter for ``model`` on ``backend``/``device`` ("auto" picks by the registry's order).
 
     ``model`` is a registry name or a ModelSpec. Without ``factory`` the model's file is verified (missing file or
     wrong checksum: ModelError) and the backend registry loads it; ``factory(spec, backend, device)`` replaces that
     step (the GUI's and tests' hook). ``registry`` defaults to the embedded models.toml. Raises StudioError
-    subclasses (ModelError, BackendUnavailable) with hints; the caller owns the Segmenter and closes it."""
+    subclasses (ModelError, BackendUnavailable) with hints; the caller owns the Segmenter and closes it.
+    ``backend_options``: runtime name -> constructor options (a precision plan's run-time hint, see
+    studio.inference.precision.backend_options)."""
     spec = model if isinstance(model, ModelSpec) else _registry(registry).get(model)
     if factory is not None:
         made = factory(spec, backend, device)
@@ -29,7 +31,7 @@ def open_segmenter(model: str | ModelSpec, backend: str = "auto", device: str = 
         from studio.inference.registry import create_backend
         from studio.models.registry import verified_path
 
-        made, report = create_backend(backend, spec, verified_path(spec), device)
+        made, report = create_backend(backend, spec, verified_path(spec), device, options=backend_options)
     return Segmenter(spec, made, target_area=target_area, report=report)
 
 

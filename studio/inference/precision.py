@@ -199,30 +199,7 @@ def apply_plan(src: Path, dst: Path, plan: str, *, spec: ModelSpec | None = None
             "bytes_in": src.stat().st_size, "bytes_out": dst.stat().st_size}
 
 
-def backend_options(plan: str) -> dict:
-    """Keyword arguments for the OpenVINO backend that a plan needs at run time ({} for file-only plans)."""
-    return {"precision": "bf16"} if plan == "bf16" else {}
-
-
-def plan_factory(plan: str):
-    """A BackendFactory for open_segmenter that opens a (planned) file with the options its plan needs at run time:
-    bf16 on OpenVINO gets the bf16 hint; file plans run as they are."""
-    from studio.inference.registry import backend_class, create_backend
-    from studio.models.registry import verified_path
-
-    def factory(spec: ModelSpec, backend: str, device: str):
-        options = backend_options(plan)
-        if options and backend == "openvino":
-            made = backend_class("openvino")(**options)
-            try:
-                made.load(spec, verified_path(spec), device)
-            except BaseException:
-                made.close()
-                raise
-            return made
-        if options:
-            raise StudioError(f"the {plan} plan runs on OpenVINO only", hint="use --backend openvino")
-        made, _ = create_backend(backend, spec, verified_path(spec), device)
-        return made
-
-    return factory
+def backend_options(plan: str) -> dict[str, dict]:
+    """What a plan needs at run time, as open_segmenter's ``backend_options`` (runtime name -> constructor options):
+    bf16 is OpenVINO's precision hint; the file plans run as they are."""
+    return {"openvino": {"precision": "bf16"}} if plan == "bf16" else {}

@@ -28,7 +28,7 @@ log = logging.getLogger(__name__)
 BACKENDS: dict[str, str | None] = {
     "onnxruntime": "studio.inference.runtimes.onnxruntime:OnnxRuntimeBackend",
     "openvino": "studio.inference.runtimes.openvino:OpenVinoBackend",
-    "tensorrt": None,  # the TensorRT backend lands in a later change; until then asking for it says so
+    "tensorrt": "studio.inference.runtimes.tensorrt:TensorRtBackend",  # lists no device without TensorRT + a GPU
 }
 
 # Measured with `studio bench --models selfie,selfie-landscape,u2netp --backends onnxruntime,openvino --sizes
@@ -102,7 +102,10 @@ def _unavailable_reason(name: str, device: str, available: dict[str, list[str]])
     if devices is None:
         return "unknown backend"
     if not devices:
-        return str(_missing(name)).splitlines()[0] if BACKENDS.get(name) is None else f"{name} is not installed"
+        if BACKENDS.get(name) is None:
+            return str(_missing(name)).splitlines()[0]
+        why = getattr(backend_class(name), "unavailable_reason", None)  # a runtime that can say more does
+        return (why() if callable(why) else "") or f"{name} is not installed"
     kind = _device_kind(device)
     if not any(_device_kind(d) == kind for d in devices):
         return f"no {kind} device (has: {', '.join(devices)})"
@@ -128,8 +131,9 @@ def _candidates(device: str, available: dict[str, list[str]]) -> list[tuple[str,
     return [(n, device) for n, devs in available.items() if any(_device_kind(d) == kind for d in devs)]
 
 
-def _create(name: str, spec: ModelSpec, path: Path, device: str) -> tuple[Backend, BackendInfo]:
-    backend = backend_class(name)()
+def _create(name: str, spec: ModelSpec, path: Path, device: str,
+            options: dict | None = None) -> tuple[Backend, BackendInfo]:
+    backend = backend_class(name)(**(options or {}).get(name, {}))
     try:
         info = backend.load(spec, path, device)
     except BaseException:
@@ -138,10 +142,13 @@ def _create(name: str, spec: ModelSpec, path: Path, device: str) -> tuple[Backen
     return backend, info
 
 
-def create_backend(name: str, spec: ModelSpec, path: Path, device: str = "auto") -> tuple[Backend, SelectionReport]:
-    """A loaded backend and a report of how it was chosen. ``name`` may be "auto": see the module docstring."""
+def create_backend(name: str, spec: ModelSpec, path: Path, device: str = "auto", *,
+                   options: dict[str, dict] | None = None) -> tuple[Backend, SelectionReport]:
+    """A loaded backend and a report of how it was chosen. ``name`` may be "auto": see the module docstring.
+    ``options``: backend name -> keyword arguments for that runtime's constructor (e.g. a precision plan's
+    ``{"openvino": {"precision": "bf16"}}``); runtimes not named get their defaults."""
     if name != "auto":
-        backend, info = _create(name, spec, Path(path), device)
+        backend, info = _create(name, spec, Path(path), device, options)
         return backend, SelectionReport(info, f"{name} on {info.device}: requested", [(name, device, None)])
 
     available = available_backends()
@@ -153,7 +160,7 @@ def create_backend(name: str, spec: ModelSpec, path: Path, device: str = "auto")
             tried.append((cand_name, cand_device, why_not))
             continue
         try:
-            backend, info = _create(cand_name, spec, Path(path), cand_device)
+            backend, info = _create(cand_name, spec, Path(path), cand_device, options)
         except StudioError as exc:
             tried.append((cand_name, cand_device, exc.message))
             errors.append(exc)

@@ -11,7 +11,7 @@ import zipfile
 import numpy as np
 import pytest
 
-from conftest import COMMIT
+from fake_hub import COMMIT
 from studio.core.errors import ModelError
 from studio.models import default_registry
 from studio.models.fetch import (

@@ -12,7 +12,7 @@ import pytest
 from onnx import TensorProto, helper, numpy_helper
 
 from studio.core.errors import StudioError
-from studio.inference.precision import apply_plan, plan_factory, plan_of, tail_nodes
+from studio.inference.precision import apply_plan, backend_options, plan_of, tail_nodes
 from studio.models import default_registry
 from studio.models.spec import ModelSpec
 
@@ -128,14 +128,13 @@ def test_bf16_is_a_runtime_hint(tmp_path):
     assert onnx.load(str(out)).graph == onnx.load(str(spec.path())).graph
     from studio.inference import open_segmenter
 
-    seg = open_segmenter(spec, "openvino", "cpu", factory=plan_factory("bf16"))
+    seg = open_segmenter(spec, "openvino", "cpu", backend_options=backend_options("bf16"))
     try:
         assert seg.backend.info.extra["precision"] in ("bf16", "f32")  # f32 where the CPU has no bf16 units
         assert seg.segment(np.zeros((64, 64, 3), np.uint8)).alpha.shape == (256, 256)
     finally:
         seg.close()
-    with pytest.raises(StudioError, match="OpenVINO only"):
-        open_segmenter(spec, "onnxruntime", "cpu", factory=plan_factory("bf16"))
+    assert backend_options("int8") == {}
 
 
 def test_unknown_plan_and_same_file_are_refused(tmp_path):

@@ -112,7 +112,8 @@ class OnnxRuntimeBackend:
         return [kind for kind, ep in DEVICE_PROVIDERS.items() if ep in have]
 
     # -- loading -----------------------------------------------------------------------------------------------
-    def _providers(self, ort, kind: str, option) -> tuple[list, str]:
+    def _providers(self, ort, kind: str, option, spec: ModelSpec | None = None,
+                   path: Path | None = None) -> tuple[list, str]:
         have = ort.get_available_providers()
         if kind == "auto":
             kind = next(k for k in AUTO_ORDER if DEVICE_PROVIDERS[k] in have)
@@ -123,14 +124,20 @@ class OnnxRuntimeBackend:
                 hint=_HINTS.get(kind, "choose another device"))
         if kind == "cpu":
             return [CPU_EP], kind
-        opts: dict = {}
-        if isinstance(option, int):
-            opts["device_id"] = option
-        elif kind == "openvino" and option:
+        from studio.inference.runtimes import ort_gpu
+
+        device_id = option if isinstance(option, int) else None
+        opts: dict = {} if device_id is None else {"device_id": device_id}
+        if kind == "openvino" and option:
             opts["device_type"] = option
+        elif kind == "cuda":
+            opts = ort_gpu.cuda_options(device_id, spec)
+        elif kind == "tensorrt":
+            opts = ort_gpu.tensorrt_options(device_id, spec, path, ort_version=ort.__version__,
+                                            input_name=self._peek_input_name(path))
         chain = [(ep, opts)]
         if kind == "tensorrt" and DEVICE_PROVIDERS["cuda"] in have:
-            chain.append((DEVICE_PROVIDERS["cuda"], dict(opts)))
+            chain.append((DEVICE_PROVIDERS["cuda"], ort_gpu.cuda_options(device_id, spec)))
         # The CPU stays last so that operators the GPU provider lacks still run; the whole-graph fallback that this
         # also permits is caught after session creation.
         chain.append(CPU_EP)
@@ -145,7 +152,7 @@ class OnnxRuntimeBackend:
         if not path.is_file():
             raise ModelError(f"model file not found: {path}")
         kind, option = parse_device(device)
-        providers, kind = self._providers(ort, kind, option)
+        providers, kind = self._providers(ort, kind, option, spec, path)
         threads = self.threads or physical_cores()
 
         so = ort.SessionOptions()
@@ -165,11 +172,9 @@ class OnnxRuntimeBackend:
                              hint="the file may be corrupt or use operators this runtime lacks") from None
 
         active = tuple(session.get_providers())
-        wanted = DEVICE_PROVIDERS[kind]
-        if wanted not in active:
-            raise BackendUnavailable(
-                f"onnxruntime was asked for {wanted} but fell back to {', '.join(active)}",
-                hint=_HINTS.get(kind, "check the GPU driver and runtime libraries"))
+        from studio.inference.runtimes.ort_gpu import verify_providers
+
+        verify_providers(DEVICE_PROVIDERS[kind], active, _HINTS.get(kind, ""))
 
         inputs = session.get_inputs()
         if len(inputs) != 1 or len(inputs[0].shape) != 4:
@@ -207,6 +212,17 @@ class OnnxRuntimeBackend:
         self._run_options = ort.RunOptions()
         log.info("onnxruntime loaded %s on %s (providers %s)", path.name, label, ", ".join(active))
         return self._info
+
+    @staticmethod
+    def _peek_input_name(path: Path | None) -> str:
+        """The first graph input's name (TensorRT EP shape profiles name it), read without a session."""
+        if path is None:
+            return "input"
+        import onnx
+
+        model = onnx.load(str(path), load_external_data=False)
+        inits = {i.name for i in model.graph.initializer}
+        return next((i.name for i in model.graph.input if i.name not in inits), "input")
 
     # -- running -----------------------------------------------------------------------------------------------
     def _session_or_raise(self):
