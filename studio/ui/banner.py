@@ -77,11 +77,18 @@ class BannerArea(QWidget):
             _FollowHost(parent, self.place)
         self.setVisible(False)
 
+    def event(self, event) -> bool:
+        if getattr(self, "overlay", False) and event.type() == QEvent.Type.LayoutRequest:
+            QTimer.singleShot(0, self.place)  # a banner's text or font changed: fit the new height
+        return super().event(event)
+
     def place(self) -> None:
         """Overlay mode: span the parent's width, as tall as the banners need (at most half the parent)."""
         host = self.parentWidget()
         if not self.overlay or host is None:
             return
+        self.ensurePolished()  # the host's style sheet (the kiosk's big fonts) decides the height a banner needs
+        self._lay.invalidate()
         self._lay.activate()
         need = self.heightForWidth(host.width()) if self.hasHeightForWidth() else -1
         h = min(need if need > 0 else self.sizeHint().height(), max(40, host.height() // 2))

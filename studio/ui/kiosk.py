@@ -163,6 +163,7 @@ class KioskWindow(KioskLayout):
 
             source = demo_source(settings.source.width, settings.source.height, settings.source.fps)
         source = product_scene_for(source)
+        self.demo_badge.set_shown(getattr(source, "name", "").startswith("synthetic"))  # while it runs
         if getattr(source, "scene", "") == "product" and settings.source.kind == "auto":
             self.banners.show_message("No camera found: showing a demo product",
                                       "plug in a camera, or set the source in the main window's settings",
@@ -226,7 +227,10 @@ class KioskWindow(KioskLayout):
         inf = self.controller.settings.inference
         self._shot_seq += 1
         # The capture buffer is never written after capture, so it can be handed to the cutout thread as it is.
-        self.cutter.request(CutoutRequest(item.original, k.model, inf.backend, inf.device, k.flicker,
+        from studio.models.registry import stills_model
+
+        model = stills_model(k.model)  # "auto": u2net once fetched, else u2netp
+        self.cutter.request(CutoutRequest(item.original, model, inf.backend, inf.device, k.flicker,
                                           k.white_balance, self._shot_seq))
         self.shot = None
         self.review.set_frame(None)

@@ -15,7 +15,7 @@ from PySide6.QtWidgets import (
 )
 
 from studio.config import KioskSettings
-from studio.ui.banner import BannerArea
+from studio.ui.banner import BannerArea, CornerBadge
 from studio.ui.preview import PreviewWidget
 from studio.ui.shots import PRESETS
 
@@ -52,8 +52,6 @@ class KioskLayout(QWidget):
     def lay_out(self, k: KioskSettings, folder: Path) -> None:
         root = QVBoxLayout(self)
         root.setContentsMargins(12, 8, 12, 8)
-        self.banners = BannerArea()
-        root.addWidget(self.banners)
         root.addLayout(self._top_bar(k, folder))
         self.stack = QStackedWidget()
         self.live = PreviewWidget(placeholder="starting the camera…")
@@ -61,6 +59,10 @@ class KioskLayout(QWidget):
         self.stack.addWidget(self.live)
         self.stack.addWidget(self.review)
         root.addWidget(self.stack, 1)
+        # Banners lie over the top of the picture: one coming or going never moves the buttons under a finger.
+        self.banners = BannerArea(self.stack, overlay=True)
+        self.demo_badge = CornerBadge("DEMO — generated product", self.live,
+                                      tooltip="a generated scene, not a camera: plug one in")
         self.countdown = QLabel("", self.live)
         self.countdown.setObjectName("countdown")
         self.countdown.setAlignment(Qt.AlignmentFlag.AlignCenter)
