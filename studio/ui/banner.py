@@ -79,7 +79,7 @@ class BannerArea(QWidget):
 
     def event(self, event) -> bool:
         if getattr(self, "overlay", False) and event.type() == QEvent.Type.LayoutRequest:
-            QTimer.singleShot(0, self.place)  # a banner's text or font changed: fit the new height
+            QTimer.singleShot(0, self, self.place)  # a banner's text or font changed: fit the new height
         return super().event(event)
 
     def place(self) -> None:
