@@ -148,3 +148,54 @@ def test_no_subcommand_shows_a_traceback_on_bad_input(playground):
         elif run.returncode != 0 and argv and not any(w in text.lower() for w in SAYS_WHY):
             problems.append(f"{label}: non-zero without saying what went wrong\n{text[-600:]}")
     assert not problems, "\n\n".join(problems)
+
+
+DISK_CASES: list[list[str]] = [
+    ["cam", "--source", "synthetic", "--duration", "1", "--stats-json", "DISK/stats.json"],
+    ["cam", "--source", "synthetic", "--duration", "1", "--record", "DISK/out.avi"],
+    ["process", "PICTURE", "-o", "DISK/out", "--model", "selfie"],
+    ["process", "PICTURE", "-o", "out", "--journal", "DISK/journal.jsonl", "--model", "selfie"],
+    ["process", "PICTURE", "-o", "DISK/one.png", "--model", "selfie"],
+    ["bench", "--out", "DISK/bench.json"],
+    ["bench", "pipeline", "--out", "DISK/bench.json"],
+    ["models", "convert", "TFLITE", "DISK/model.onnx"],
+]
+
+
+def _mount(where: Path, options: str) -> bool:
+    if os.geteuid() != 0:
+        return False
+    return subprocess.run(["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(where)],
+                          capture_output=True).returncode == 0
+
+
+@pytest.mark.parametrize("kind", ["full", "read-only"])
+def test_a_full_or_read_only_disk_is_a_message(playground, tmp_path, kind):
+    """The real thing, where this box lets a test mount a tiny tmpfs (root with CAP_SYS_ADMIN; skipped otherwise):
+    a full one (filled up first) and a read-only one."""
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    if not _mount(disk, "size=64k" if kind == "full" else "ro,size=64k"):
+        pytest.skip("cannot mount a tmpfs here (not root, or no CAP_SYS_ADMIN)")
+    try:
+        if kind == "full":
+            with open(disk / "filler", "wb", buffering=0) as fh:
+                try:
+                    while True:
+                        fh.write(b"\0" * 4096)
+                except OSError:
+                    pass
+        tflite = Path(__file__).resolve().parents[1] / "resources" / "models" / "selfie_segmentation.tflite"
+        cases = [[a.replace("DISK", str(disk)).replace("TFLITE", str(tflite)) for a in _argv(c, playground)]
+                 for c in DISK_CASES]
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            runs = list(pool.map(lambda argv: (argv, _run(argv, playground)), cases))
+        problems = []
+        for argv, run in runs:
+            text = run.stdout + run.stderr
+            if "Traceback" in text or run.returncode == 0 or "hint" not in text:
+                problems.append(f"studio {' '.join(argv)} -> {run.returncode}\n{text[-1500:]}")
+        assert not problems, "\n\n".join(problems)
+        assert not [p for p in disk.rglob("*") if p.name != "filler"]  # no stray temporary files
+    finally:
+        subprocess.run(["umount", str(disk)], capture_output=True)
