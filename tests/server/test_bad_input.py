@@ -36,7 +36,7 @@ BAD = {
     "unknown format": (JPEG, "image/jpeg", {"format": "gif"}, 422, "bad_request"),
     "max_side 0": (JPEG, "image/jpeg", {"max_side": "0"}, 422, "bad_request"),
     "max_side not a number": (JPEG, "image/jpeg", {"max_side": "big"}, 422, "bad_request"),
-    "bad colour": (JPEG, "image/jpeg", {"background": "sunset"}, 422, "bad_background"),
+    "bad colour": (JPEG, "image/jpeg", {"background": "sunset"}, 422, "bad_request"),
     "unknown model": (JPEG, "image/jpeg", {"model": "rmbg-9"}, 422, "bad_request"),
     "refine not a bool": (JPEG, "image/jpeg", {"refine": "maybe"}, 422, "bad_request"),
 }
