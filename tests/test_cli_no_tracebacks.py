@@ -33,6 +33,7 @@ CASES: list[tuple[list[str], object]] = [
     (["cam"], 2),
     (["cam", "--source", "nothing-like-this"], 2),
     (["cam", "--source", "/proc/self/mem", "--duration", "1"], 2),
+    (["cam", "--source", "/dev/video99", "--duration", "1"], 2),
     (["cam", "--source", "AFILE/clip.mp4", "--duration", "1"], 2),
     (["cam", "--source", "synthetic", "--record", "AFILE/out.mp4", "--duration", "1"], 2),
     (["cam", "--source", "synthetic", "--record", "/proc/out.avi", "--duration", "1"], 2),

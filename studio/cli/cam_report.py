@@ -84,13 +84,17 @@ def print_summary(report, wall_s: float, record: Path | None, before: float | No
     return recorded
 
 
-def outcome(report, record: Path | None, recorded: int | None) -> int:
+def outcome(report, record: Path | None, recorded: int | None, total_out: int | None = None) -> int:
     """The exit code: 1 when the run failed, nothing was segmented, or the recording asked for was not made."""
     code = 0
     total_inferences = (report.final or {}).get("inferences", report.inferences)
     if report.ended_by == "failed":
         code = 1
-    if not total_inferences:
+    if total_out == 0:
+        print(f"studio cam: no frame arrived from {report.source} (source {report.source_state})\n"
+              "  hint: see the source's message above; check the camera, file or URL", file=sys.stderr)
+        code = 1
+    elif not total_inferences:
         print("studio cam: nothing was segmented (no mask was made in the run)\n"
               "  hint: give the model more time (a longer --duration) or check the messages above", file=sys.stderr)
         code = 1

@@ -258,7 +258,7 @@ def _run(args, settings) -> int:
     if vcam_failed or (settings.output.vcam and report.vcam.startswith("error")):
         print("studio cam: stopped: the virtual camera could not be used (see the hint above)", file=sys.stderr)
         return 2
-    return outcome(report, record, recorded)
+    return outcome(report, record, recorded, total_out)
 
 
 def _fmt(v) -> str:

@@ -55,6 +55,9 @@ def check_backend(backend: str, device: str) -> None:
 def check_source(source_settings) -> None:
     """Files and pictures are opened and one frame read now; cameras and streams are left to the run (they may
     take a few seconds to start, and the run says so when they do not)."""
+    if source_settings.kind == "camera":
+        _check_camera_device(source_settings.uri)
+        return
     if source_settings.kind not in ("file", "image"):
         return
     from studio.capture.sources import make_source
@@ -83,3 +86,23 @@ def check_source(source_settings) -> None:
             src.close()
         except Exception:
             pass
+
+
+def _check_camera_device(uri: str) -> None:
+    """On Linux a camera index or /dev path names a device node: one that does not exist fails now, with the list of
+    cameras that do (opening it would only retry for seconds). URLs and other systems are left to the run."""
+    import sys
+
+    from studio.capture.camera import camera_hint, parse_camera_uri
+
+    if not sys.platform.startswith("linux"):
+        return
+    parsed = parse_camera_uri(uri or "0")
+    if isinstance(parsed, int):
+        path = Path(f"/dev/video{parsed}")
+    elif str(parsed).startswith("/dev/"):
+        path = Path(parsed)
+    else:
+        return
+    if not path.exists():
+        raise SourceError(f"camera {uri} not found ({path} does not exist)", hint=camera_hint(parsed))
