@@ -51,6 +51,8 @@ def plan_file(spec, plan: str, workdir: Path, calibration: list[Path]) -> Path:
 
 def measure(model: str, plans: list[str], images: Path, masks: Path, *, limit: int | None = None,
             backend: str = "openvino", device: str = "cpu", workdir: Path | None = None) -> list[PlanRow]:
+    """Every plan opened at once and run in turn on each picture, so that load on a shared box falls on all plans
+    alike (the timing compared is each plan's median inference time over the same moments)."""
     from studio.compose.refine import refine_still
     from studio.core import paths
     from studio.inference import open_segmenter
@@ -64,36 +66,42 @@ def measure(model: str, plans: list[str], images: Path, masks: Path, *, limit: i
     workdir = workdir or paths.engines_dir() / "precision"
     pairs, _ = pair_files(images, masks)
     pairs = pairs[:limit] if limit else pairs
-    pictures = [load_image(p) for p, _ in pairs]
-    truths = [read_mask(m, pic.size) for (_, m), pic in zip(pairs, pictures)]
-    reference: list[np.ndarray] = []
-    rows = []
-    for plan in (["fp32"] + [p for p in plans if p != "fp32"]):
-        path = plan_file(spec, plan, workdir, [p for p, _ in pairs])
-        planned = spec if plan in ("fp32", "bf16") else replace(spec, file=str(path.resolve()), embedded=False,
-                                                                sha256="")
-        seg = open_segmenter(planned, backend, device, backend_options=backend_options(plan))
-        ious, bfs, maxd, meand, times = [], [], [], [], []
-        try:
-            seg.segment(pictures[0].bgr)  # warm-up (compilation, first-run allocations)
-            for i, (pic, truth) in enumerate(zip(pictures, truths)):
-                out = seg.segment(pic.bgr)
-                times.append(out.infer_seconds * 1000)
-                if plan == "fp32":
-                    reference.append(out.alpha)
-                diff = np.abs(out.alpha - reference[i])
-                maxd.append(float(diff.max()))
-                meand.append(float(diff.mean()))
+    order = ["fp32"] + [p for p in plans if p != "fp32"]
+    segs = {}
+    try:
+        for plan in order:
+            path = plan_file(spec, plan, workdir, [p for p, _ in pairs])
+            planned = spec if plan in ("fp32", "bf16") else replace(spec, file=str(path.resolve()), embedded=False,
+                                                                    sha256="")
+            segs[plan] = open_segmenter(planned, backend, device, backend_options=backend_options(plan))
+        stats = {plan: {"iou": [], "bf": [], "max": [], "mean": [], "ms": []} for plan in order}
+        for n, (img_path, mask_path) in enumerate(pairs):
+            pic = load_image(img_path)
+            truth = read_mask(mask_path, pic.size)
+            reference = None
+            for plan in order:
+                if n == 0:
+                    segs[plan].segment(pic.bgr)  # warm-up (compilation, first-run allocations)
+                out = segs[plan].segment(pic.bgr)
+                reference = out.alpha if plan == "fp32" else reference
+                diff = np.abs(out.alpha - reference)
                 pred = refine_still(out.alpha, pic.bgr, STILL_REFINE) >= 0.5
-                ious.append(iou(pred, truth))
-                bfs.append(boundary_f(pred, truth))
-            label = seg.backend_label
-        finally:
-            seg.close()
-        rows.append(PlanRow(model, plan, label, float(np.mean(ious)), float(np.mean(bfs)), float(np.max(maxd)),
-                            float(np.mean(meand)), statistics.median(times), len(pictures)))
-        if plan in plans or plan == "fp32":
+                st = stats[plan]
+                st["ms"].append(out.infer_seconds * 1000)
+                st["max"].append(float(diff.max()))
+                st["mean"].append(float(diff.mean()))
+                st["iou"].append(iou(pred, truth))
+                st["bf"].append(boundary_f(pred, truth))
+        rows = []
+        for plan in order:
+            st = stats[plan]
+            rows.append(PlanRow(model, plan, segs[plan].backend_label, float(np.mean(st["iou"])),
+                                float(np.mean(st["bf"])), float(np.max(st["max"])), float(np.mean(st["mean"])),
+                                statistics.median(st["ms"]), len(pairs)))
             print(_line(rows[-1]), flush=True)
+    finally:
+        for seg in segs.values():
+            seg.close()
     return [r for r in rows if r.plan in plans or r.plan == "fp32"]
 
 
