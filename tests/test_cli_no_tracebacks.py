@@ -72,6 +72,10 @@ CASES: list[tuple[list[str], object]] = [
     (["models", "convert", "AFILE", "/proc/out.onnx"], 2),
     (["models", "convert", "AFILE", "AFILE/out.onnx"], 2),
     (["models", "convert", "AFILE", "out.onnx"], "nonzero"),  # not a TFLite file
+    (["models", "precision", "missing.onnx", "out.onnx", "--plan", "fp16"], 2),
+    (["models", "precision", "AFILE", "out.onnx", "--plan", "fp16"], 2),  # not an ONNX file
+    (["models", "precision", "AFILE", "/proc/out.onnx", "--plan", "fp16"], 2),
+    (["models", "precision", "AFILE", "out.onnx", "--plan", "fp8"], 2),
     (["bench", "--out", "/proc/bench.json"], 2),
     (["bench", "models", "--out", "AFILE/bench.json"], 2),
     (["bench", "--models", "no-such-model", "--runs", "1", "--warmup", "0", "--sizes", "64x48"], 1),
