@@ -83,7 +83,7 @@ def allocation_run(args, frames: int) -> dict:
     from studio.compose.refine import MaskRefiner
     from studio.control.events import EventHub
     from studio.control.gate import MotionGate
-    from studio.control.output_thread import OutputThread
+    from studio.control.output_thread import MaskFeed, OutputStages, OutputThread, SourceInfo
     from studio.control.thermal import ThermalGovernor
     from studio.core.frame import Frame, Mask
     from studio.core.mailbox import LatestSlot
@@ -96,11 +96,10 @@ def allocation_run(args, frames: int) -> dict:
     images = [src.read() for _ in range(frames + 10)]
     segmenter = open_segmenter(s.inference.model, s.inference.backend, s.inference.device)
     masks: LatestSlot[Mask] = LatestSlot()
-    out = OutputThread(LatestSlot(), masks, lambda job: None, gate=MotionGate(s.gate),
-                       thermal=ThermalGovernor(s.thermal, None), apply_thermal=lambda st: None,
-                       refiner=MaskRefiner(s.refine), background=make_background(s.background), mirror=False,
-                       sinks=[NullSink()], source_fps=lambda: s.source.fps, source_lost=lambda: False,
-                       events=EventHub())
+    # Never started: this thread drives it frame by frame with process(), as the output thread would.
+    stages = OutputStages(MotionGate(s.gate), ThermalGovernor(s.thermal, None), MaskRefiner(s.refine),
+                          make_background(s.background), [NullSink()])
+    out = OutputThread(LatestSlot(), MaskFeed(masks), stages, SourceInfo(lambda: s.source.fps), EventHub())
     gate = MotionGate(s.gate)
 
     def frame(i: int) -> Frame:
@@ -111,7 +110,7 @@ def allocation_run(args, frames: int) -> dict:
             seg = segmenter.segment(images[i])
             masks.put(Mask(seg.alpha, i, time.perf_counter(), time.perf_counter(), seg.input_size,
                            seg.total_seconds))
-        out._process(frame(i), False)
+        out.process(frame(i))
 
     # warm up every buffer (first frame of a size allocates them by design), untraced
     for i in range(10):
@@ -147,7 +146,7 @@ def allocation_run(args, frames: int) -> dict:
                 "retained_bytes_total": int(growth)}
 
     def output_only(i: int) -> None:
-        out._process(frame(i), False)
+        out.process(frame(i))
 
     def segment_only(i: int) -> None:
         segmenter.segment(images[i])
@@ -165,7 +164,7 @@ def allocation_run(args, frames: int) -> dict:
         "segment_ms_p50": round(statistics.median(seg_times) * 1000, 3),
     }
     result["gate_vs_inference"] = round(statistics.median(gate_times) / statistics.median(seg_times), 4)
-    out._teardown()
+    out.release()
     segmenter.close()
     return result
 

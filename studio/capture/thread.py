@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from dataclasses import dataclass
 from typing import Callable
 
 from studio.capture.base import Source
@@ -21,6 +22,18 @@ from studio.core.worker import Worker
 log = logging.getLogger(__name__)
 
 EventCallback = Callable[[str, str], None]
+
+
+@dataclass(frozen=True, slots=True)
+class CaptureStats:
+    """What the capture thread publishes (replaced whole on every frame and every change of state)."""
+
+    source_name: str = ""
+    source_fps: float = 0.0  # what the source claims (the output measures the real rate itself)
+    frames: int = 0
+    lost: bool = False
+    finished: bool = False
+    reconnects: int = 0
 
 
 class CaptureThread(Worker):
@@ -53,6 +66,8 @@ class CaptureThread(Worker):
         self._ever_opened = False
         self._backoff = retry_initial
         self._index = 0
+        self.stats = CaptureStats()
+        self._publish()
 
     # -- public ------------------------------------------------------------------------------------------------
     @property
@@ -69,6 +84,7 @@ class CaptureThread(Worker):
         with self._lock:
             if self._thread is None:  # not started yet: nothing is open
                 self._source = source
+                self._publish()
                 return
             self._pending = source
         self._poke.set()
@@ -77,7 +93,16 @@ class CaptureThread(Worker):
     def _wake(self) -> None:
         self._poke.set()
 
+    def _publish(self) -> None:
+        source = self._source
+        try:
+            fps = float(source.fps or 0.0)
+        except Exception:  # noqa: BLE001 - a source that cannot say its rate before it opens
+            fps = 0.0
+        self.stats = CaptureStats(source.name, fps, self.frames, self.lost, self.finished, self.reconnects)
+
     def _emit(self, kind: str, message: str) -> None:
+        self._publish()
         log.log(logging.WARNING if kind == "source-lost" else logging.INFO, "%s: %s", kind, message)
         if self.on_event is not None:
             try:
@@ -163,6 +188,8 @@ class CaptureThread(Worker):
             self.lost = False
             self._backoff = self.retry_initial
             self._emit("source-recovered", source.name)
+        else:
+            self._publish()
         return True
 
     def _teardown(self) -> None:

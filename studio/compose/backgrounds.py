@@ -160,6 +160,7 @@ class VideoBackground:
     """
 
     name = "video"
+    animated = True  # changes from one render to the next: the output must not reuse a composite when it re-emits
     # Further ahead than this many frames, seek instead of decoding the frames in between (after a stall).
     MAX_GRAB = 15
 

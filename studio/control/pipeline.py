@@ -21,15 +21,17 @@ from typing import Callable, Sequence
 
 from studio.capture.base import Source
 from studio.capture.sources import make_source
-from studio.capture.thread import CaptureThread
+from studio.capture.thread import CaptureStats, CaptureThread
 from studio.compose.backgrounds import make_background
 from studio.compose.refine import MaskRefiner
 from studio.config.settings import OutputSettings, Settings
+from studio.control import commands as cmd
 from studio.control.events import EventHub, PipelineEvent
 from studio.control.gate import MotionGate
-from studio.control.output_thread import OutputThread
+from studio.control.output_stats import OutputStats
+from studio.control.output_thread import MaskFeed, OutputStages, OutputThread, SourceInfo
 from studio.control.stats import PipelineStats
-from studio.control.thermal import ThermalGovernor, ThermalState
+from studio.control.thermal import ThermalGovernor
 from studio.core.frame import Frame
 from studio.core.mailbox import LatestSlot
 from studio.core.worker import WorkerState
@@ -74,15 +76,14 @@ class LivePipeline:
 
             self._telemetry = TelemetryPoller(settings.thermal.poll_s)
         self._thermal = ThermalGovernor(settings.thermal, self._hottest_c)
-        self._thermal_applied: tuple[str, int | None] = ("fast", None)
-        background = make_background(settings.background)
         self._own_sinks = _settings_sinks(settings.output)
-        self._output = OutputThread(
-            self._frames, self._inference.masks, self._inference.submit,
-            gate=MotionGate(settings.gate), thermal=self._thermal, apply_thermal=self._apply_thermal,
-            refiner=MaskRefiner(settings.refine), background=background, mirror=settings.output.mirror,
-            sinks=[*self._own_sinks, *sinks], source_fps=lambda: self._capture.source.fps,
-            source_lost=lambda: self._capture.lost, events=self._events)
+        stages = OutputStages(MotionGate(settings.gate), self._thermal, MaskRefiner(settings.refine),
+                              make_background(settings.background), [*self._own_sinks, *sinks],
+                              mirror=settings.output.mirror)
+        inference = self._inference
+        self._output = OutputThread(self._frames, MaskFeed(inference.masks, inference.submit, inference.set_max_area),
+                                    stages, SourceInfo(lambda: self._capture.stats.source_fps,
+                                                       lambda: self._capture.stats.lost), self._events)
 
     # -- lifecycle ---------------------------------------------------------------------------------------------
     @property
@@ -194,64 +195,37 @@ class LivePipeline:
         if source is not None:
             self._capture.swap_source(source)
             self._source_state = "starting"
-        out = self._output
-
-        def swap() -> None:
-            if background is not None:
-                previous, out.background = out.background, background
-                previous.close()
-            out.refiner.update_settings(new.refine)
-            out.gate.configure(new.gate)
-            self._thermal.configure(new.thermal)
-            out.mirror = new.output.mirror
-            if sinks is not None:
-                out.replace_sinks(old_sinks, sinks)
-            if source is not None:
-                out.gate.reset()
-                out.refiner.reset()
-
-        out.post(swap)
+        changes: list[cmd.Command] = [cmd.SetRefine(new.refine), cmd.SetGate(new.gate), cmd.SetThermal(new.thermal),
+                                      cmd.SetMirror(new.output.mirror)]
+        if background is not None:
+            changes.append(cmd.SetBackground(background))
+        if sinks is not None:
+            changes += [*(cmd.RemoveSink(s) for s in old_sinks), *(cmd.AddSink(s) for s in sinks)]
+        if source is not None:
+            changes.append(cmd.SourceChanged())
+        self._output.send(*changes)
 
     def set_source(self, source: Source) -> None:
         """Use ``source`` from now on (opened on the capture thread; the output shows the last frame meanwhile)."""
         self._capture.swap_source(source)
         self._source_state = "starting"
-
-        def reset() -> None:
-            self._output.gate.reset()
-            self._output.refiner.reset()
-
-        self._output.post(reset)
+        self._output.send(cmd.SourceChanged())
 
     def add_sink(self, sink: Sink) -> None:
-        self._output.post(lambda: self._output.add_sink(sink))
+        """Write to ``sink`` too from the next frame on (opened on the output thread at the frame size)."""
+        self._output.send(cmd.AddSink(sink))
 
     def remove_sink(self, sink: Sink) -> None:
-        self._output.post(lambda: self._output.remove_sink(sink))
+        """Stop writing to ``sink`` and close it (on the output thread)."""
+        self._output.send(cmd.RemoveSink(sink))
 
     # -- thermal -----------------------------------------------------------------------------------------------
     def _hottest_c(self) -> float | None:
         return self._telemetry.latest().hottest_c if self._telemetry is not None else None
 
-    def _apply_thermal(self, state: ThermalState) -> None:
-        """Called on the output thread with the governor's state for each frame; acts only on a change."""
-        wanted = (state.tier_cap, state.max_area)
-        if wanted == self._thermal_applied:
-            return
-        self._thermal_applied = wanted
-        self._output.gate.max_tier = state.tier_cap
-        self._inference.set_max_area(state.max_area)
-        if state.throttled:
-            log.warning("thermal throttle at %s C", state.temp_c)
-            self._events.emit("warning", f"the box is hot ({state.temp_c:.0f} C): fewer inferences until it cools",
-                              f"threshold {state.threshold_c:.0f} C; improve cooling or choose a lighter model")
-        else:
-            self._events.emit("info", "temperature back to normal: full inference rate restored")
-
     # -- stats -------------------------------------------------------------------------------------------------
-    def _source_state_now(self) -> str:
-        cap = self._capture
-        if cap.state is WorkerState.FAILED:
+    def _source_state_now(self, cap: CaptureStats, out: OutputStats) -> str:
+        if self._capture.state is WorkerState.FAILED:
             return "failed"
         if self._source_state == "finished":
             return "finished"
@@ -261,6 +235,8 @@ class LivePipeline:
             return "lost"
         if cap.frames and self._source_state == "starting":
             self._source_state = "running"
+        if out.stalled and self._source_state == "running":
+            return "stalled"  # frames overdue: the output clock re-emits the last one (capture has not given up)
         return self._source_state
 
     @property
@@ -281,20 +257,22 @@ class LivePipeline:
         self._output.reset_stats()
 
     def stats(self) -> PipelineStats:
-        out, inf, cap = self._output, self._inference.status(), self._capture
+        """One snapshot, read from what each stage publishes (capture, output, inference, thermal, telemetry)."""
+        cap, out, inf = self._capture.stats, self._output.stats, self._inference.status()
+        windows = self._output.windows
         thermal = self._thermal.state
         now = time.perf_counter()
         return PipelineStats(
             state=self.state.value,
             uptime_s=now - self._t_start if self._t_start else 0.0,
-            source_fps=float(getattr(cap.source, "fps", 0.0) or 0.0),
-            capture_fps=cap.fps.rate(),
+            source_fps=cap.source_fps,
+            capture_fps=self._capture.fps.rate(),
             inference_fps=inf.inference_fps,
-            output_fps=out.output_rate.rate(),
-            latency_ms=out.latency.percentiles((50, 95, 99)),
-            stages_ms=out.stages.percentiles((50, 95)),
-            mask_ms=out.mask_latency.percentiles((50, 95)),
-            mask_compute_ms=out.mask_compute.percentiles((50, 95)),
+            output_fps=self._output.output_rate.rate(),
+            latency_ms=windows.latency.percentiles((50, 95, 99)),
+            stages_ms=windows.stages.percentiles((50, 95)),
+            mask_ms=windows.mask_latency.percentiles((50, 95)),
+            mask_compute_ms=windows.mask_compute.percentiles((50, 95)),
             infer_ms=inf.infer_ms_p50,
             segment_ms=inf.total_ms_p50,
             model=inf.model,
@@ -307,7 +285,7 @@ class LivePipeline:
             inferences=inf.inferences,
             inferences_per_tier=inf.per_tier,
             gate_skips=out.gate_skips,
-            capture_drops=cap.dropped,
+            capture_drops=self._frames.dropped,
             inference_drops=self._inference.jobs.dropped,
             restarts=inf.restarts,
             fallbacks=inf.fallbacks,
@@ -315,13 +293,14 @@ class LivePipeline:
             temperature_c=thermal.temp_c,
             thermal_since=thermal.since,
             telemetry=self._telemetry.latest() if self._telemetry is not None else None,
-            vcam=out.vcam_status,
-            source_name=getattr(cap.source, "name", ""),
-            source_state=self._source_state_now(),
+            vcam=out.vcam,
+            source_name=cap.source_name,
+            source_state=self._source_state_now(cap, out),
             frames_in=cap.frames,
             frames_out=out.frames_out,
             frames_repeated=out.frames_repeated,
             cpu_seconds=time.process_time() - self._cpu_start if self._t_start else 0.0,
-            sinks=[getattr(s, "name", type(s).__name__) for s in list(out.sinks)],
+            sinks=list(out.sinks),
             frame_size=out.frame_size,
+            output_clock_fps=out.clock_fps,
         )

@@ -47,7 +47,7 @@ class PipelineStats:
     telemetry: Any  # studio.telemetry.TelemetrySnapshot or None
     vcam: str  # "off", "on <device>", "error: ..."
     source_name: str
-    source_state: str  # starting | running | lost | finished | failed | stopped
+    source_state: str  # starting | running | stalled (frames overdue) | lost | finished | failed | stopped
     frames_in: int  # frames captured
     frames_out: int
     frames_repeated: int  # re-emitted last frames while the source was lost or stalled
@@ -57,6 +57,7 @@ class PipelineStats:
     # Where the latency goes: stage (studio.core.frame.STAGES, in order) -> {50: p50 ms, 95: p95 ms}, over the same
     # frames as latency_ms. The stages are laps of one clock, so on each frame they add up to its latency.
     stages_ms: dict[str, dict[int, float]] = field(default_factory=dict)
+    output_clock_fps: float = 0.0  # the rate re-emits keep: the source's, measured from frame arrivals
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready data (NaN becomes None; percentile keys become "p50"...)."""

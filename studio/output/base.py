@@ -25,6 +25,9 @@ class OutputFrame:
     # The frame's stage timings so far (studio.core.frame.STAGES); the output thread adds "sinks" and the end-to-end
     # latency to this same dict once every sink has written, so a sink that keeps it sees the whole breakdown later.
     timings: dict[str, float] = field(default_factory=dict)
+    # The output clock's time for this frame (perf_counter): when a new frame was taken for output, or the deadline
+    # a re-emitted one was scheduled for. Re-emits follow the source's measured rate on these times.
+    t_out: float = 0.0
 
 
 @runtime_checkable

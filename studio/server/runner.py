@@ -4,6 +4,7 @@ loopback port, for tests and benches; ``stop`` ends uvicorn and the service's wo
 from __future__ import annotations
 
 import logging
+import re
 import socket
 import threading
 import time
@@ -51,12 +52,25 @@ def serve(options: ServeOptions, *, opener=None, announce=print) -> None:
                         options.host)
     app = create_app(options, opener=opener)
     server = uvicorn.Server(uvicorn_config(app, options.host, options.port, access_log=True, log_level="info"))
+    logging.getLogger("uvicorn.access").addFilter(RedactToken())
     u = urls(options)
     announce(f"studio serve: {options.model} on {options.backend}/{options.device}; limits "
              f"{options.limits.max_body_bytes // (1024 * 1024)} MiB body, {options.limits.max_pixels} pixels, "
              f"{options.limits.request_timeout_s:g} s, queue {options.limits.workers}+{options.limits.queue_depth}")
     announce(f"  page:   {u['page']}\n  docs:   {u['docs']}\n  health: {u['health']}\n  Ctrl-C to stop")
     server.run()
+
+
+class RedactToken(logging.Filter):
+    """The access log never shows a ?token= value."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(_TOKEN_RE.sub(r"\1***", a) if isinstance(a, str) else a for a in record.args)
+        return True
+
+
+_TOKEN_RE = re.compile(r"([?&]token=)[^&\s]*")
 
 
 def free_port(host: str = "127.0.0.1") -> int:

@@ -310,7 +310,7 @@ def test_set_source_swaps_at_run_time_and_a_missing_file_fails_cleanly(tmp_path)
     try:
         wait_for(lambda: rec.count() > 3)
         p.set_source(SyntheticSource(160, 120, FPS, motion="still"))
-        wait_for(lambda: p.stats().source_name == "synthetic:still" and p._output._size == (160, 120))
+        wait_for(lambda: p.stats().source_name == "synthetic:still" and p.stats().frame_size == (160, 120))
     finally:
         assert p.close()
     s = settings()

@@ -128,3 +128,14 @@ def test_models_open_once_and_close_at_shutdown(client):
             t.join()
         assert sorted(o[0] for o in opened) == ["selfie", "u2netp"]
     assert all(o[3].closed for o in opened)
+
+
+def test_the_access_log_never_shows_the_token():
+    import logging
+
+    from studio.server.runner import RedactToken
+
+    record = logging.LogRecord("uvicorn.access", logging.INFO, "", 0, '%s - "%s %s" %d',
+                               ("10.0.0.7:5000", "GET", f"/?tile=64&token={TOKEN}&x=1", 200), None)
+    RedactToken().filter(record)
+    assert TOKEN not in record.getMessage() and "token=***&x=1" in record.getMessage()
