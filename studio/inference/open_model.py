@@ -22,6 +22,11 @@ def open_segmenter(model: str | ModelSpec, backend: str = "auto", device: str = 
     ``backend_options``: runtime name -> constructor options (a precision plan's run-time hint, see
     studio.inference.precision.backend_options)."""
     spec = model if isinstance(model, ModelSpec) else _registry(registry).get(model)
+    if backend_options is None and spec.extra.get("precision"):
+        # The model's default precision plan (models.toml `precision`, chosen by studio.bench.precision's rule).
+        from studio.inference.precision import backend_options as plan_options
+
+        backend_options = plan_options(spec.extra["precision"])
     if factory is not None:
         made = factory(spec, backend, device)
         info = made.info

@@ -243,3 +243,36 @@ def test_stills_auto_prefers_the_fetched_hq_model(tmp_path, monkeypatch):
     monkeypatch.setattr(reg, "_specs", {**reg._specs, "u2net": dataclasses.replace(
         reg.get("u2net"), sha256=hashlib.sha256(fake.read_bytes()).hexdigest())})
     assert stills_model("auto", reg) == "u2net"
+
+
+def test_cli_fetch_shows_the_licence_and_refuses_without_consent(capsys, monkeypatch):
+    from studio.cli.main import main
+
+    monkeypatch.setattr("sys.stdin.isatty", lambda: False)
+    assert main(["models", "fetch", "rvm"]) == 2
+    out, err = capsys.readouterr()
+    assert "GPL-3.0" in out and "never bundles" in out
+    assert "licence was not accepted" in err and "--accept-licence" in err
+    assert main(["models", "fetch", "u2netp"]) == 2
+    assert "embedded" in capsys.readouterr().err
+
+
+def test_cli_fetch_from_the_fake_hub(fake_hub, capsys, tmp_path, monkeypatch):
+    """The whole command on a registry of one download model (STUDIO_RESOURCES_DIR), from the fake Hub."""
+    from studio.cli.main import main
+
+    data = default_registry().get("selfie").path().read_bytes()
+    fake_hub.add(REPO, COMMIT, "onnx/model.onnx", data)
+    res = tmp_path / "res"
+    (res / "models").mkdir(parents=True)
+    (res / "models" / "models.toml").write_text(
+        '[models.tiny]\nkind = "portrait"\nfile = "tiny/model.onnx"\nlicence = "MIT"\nsource = "test"\n'
+        f'sha256 = "{hashlib.sha256(data).hexdigest()}"\nembedded = false\nlayout = "NHWC"\n'
+        'input_size = [256, 256]\n'
+        f'download = {{ kind = "hf", repo_id = "{REPO}", filename = "onnx/model.onnx", revision = "{COMMIT}" }}\n')
+    monkeypatch.setenv("STUDIO_RESOURCES_DIR", str(res))
+    assert main(["models", "fetch", "tiny", "--no-progress"]) == 0
+    out = capsys.readouterr().out
+    assert "saved to" in out and hashlib.sha256(data).hexdigest() in out
+    assert main(["models", "fetch", "tiny"]) == 0
+    assert "already present and intact" in capsys.readouterr().out

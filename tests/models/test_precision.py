@@ -155,3 +155,26 @@ def test_pick_default_rule():
     assert pick_default(rows).plan == "bf16"  # int8 is faster but loses 1 IoU point; fp16 is within noise
     assert pick_default([rows[0], rows[1]]).plan == "fp32"
     assert dataclasses.asdict(rows[0])["plan"] == "fp32"
+
+
+def test_a_models_default_plan_reaches_the_runtime():
+    spec = default_registry().get("selfie")
+    from studio.inference import open_segmenter
+
+    planned = dataclasses.replace(spec, extra={**spec.extra, "precision": "bf16"})
+    seg = open_segmenter(planned, "openvino", "cpu")
+    try:
+        assert seg.backend.precision == "bf16"
+    finally:
+        seg.close()
+    plain = dataclasses.replace(spec, extra={k: v for k, v in spec.extra.items() if k != "precision"})
+    seg = open_segmenter(plain, "openvino", "cpu")
+    try:
+        assert seg.backend.precision == "f32"
+    finally:
+        seg.close()
+    seg = open_segmenter(planned, "openvino", "cpu", backend_options={})  # an explicit choice wins
+    try:
+        assert seg.backend.precision == "f32"
+    finally:
+        seg.close()
