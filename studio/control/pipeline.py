@@ -13,10 +13,11 @@ new backend beside the running one and swaps when it is ready.
 from __future__ import annotations
 
 import copy
-import dataclasses
 import logging
 import threading
 import time
+from concurrent.futures import Future
+from pathlib import Path
 from typing import Callable, Sequence
 
 from studio.capture.base import Source
@@ -38,18 +39,21 @@ from studio.core.worker import WorkerState
 from studio.inference.base import BackendFactory
 from studio.inference.watchdog import InferenceSupervisor
 from studio.output.base import Sink
+from studio.output.recorder import RecorderSink
 from studio.output.sinks import make_sinks
+from studio.output.snapshot import SnapshotSink
 
 log = logging.getLogger(__name__)
 
 
-def _settings_sinks(output: OutputSettings) -> list[Sink]:
-    # The compositor mirrors for every sink; a virtual camera that mirrored again would undo it.
-    return make_sinks(dataclasses.replace(output, mirror=False))
+def _vcam_changed(a: OutputSettings, b: OutputSettings) -> bool:
+    return (a.vcam, a.vcam_device) != (b.vcam, b.vcam_device)
 
 
-def _sinks_changed(a: OutputSettings, b: OutputSettings) -> bool:
-    return (a.vcam, a.vcam_device, a.record, a.snapshot_dir) != (b.vcam, b.vcam_device, b.record, b.snapshot_dir)
+def _recorder(path: str | Path | None) -> RecorderSink | None:
+    """A recorder for ``path`` (raises SinkError for a format it cannot write), None for no path."""
+    path = str(path or "").strip()
+    return RecorderSink(path) if path else None
 
 
 class LivePipeline:
@@ -76,10 +80,14 @@ class LivePipeline:
 
             self._telemetry = TelemetryPoller(settings.thermal.poll_s)
         self._thermal = ThermalGovernor(settings.thermal, self._hottest_c)
-        self._own_sinks = _settings_sinks(settings.output)
+        # One of each: the settings file and the GUI share the recorder (record()) and the snapshot sink (snapshot()).
+        self._own_sinks = make_sinks(settings.output)
+        self._recorder = _recorder(settings.output.record)
+        self._snapshots = SnapshotSink(settings.output.snapshot_dir.strip() or None)
+        recording = [self._recorder] if self._recorder is not None else []
         stages = OutputStages(MotionGate(settings.gate), self._thermal, MaskRefiner(settings.refine),
-                              make_background(settings.background), [*self._own_sinks, *sinks],
-                              mirror=settings.output.mirror)
+                              make_background(settings.background),
+                              [*self._own_sinks, *recording, self._snapshots, *sinks], mirror=settings.output.mirror)
         inference = self._inference
         self._output = OutputThread(self._frames, MaskFeed(inference.masks, inference.submit, inference.set_max_area),
                                     stages, SourceInfo(lambda: self._capture.stats.source_fps,
@@ -181,7 +189,9 @@ class LivePipeline:
                     background = make_background(new.background)
                     built.append(background)
                 source = make_source(new.source) if new.source != old.source else None
-                sinks = _settings_sinks(new.output) if _sinks_changed(new.output, old.output) else None
+                sinks = make_sinks(new.output) if _vcam_changed(new.output, old.output) else None
+                record_changed = new.output.record.strip() != old.output.record.strip()
+                recorder = _recorder(new.output.record) if record_changed else None
                 # Last: the only step with an effect outside this call (it starts loading a model).
                 self._inference.apply(new.inference)
             except BaseException:
@@ -201,8 +211,12 @@ class LivePipeline:
             changes.append(cmd.SetBackground(background))
         if sinks is not None:
             changes += [*(cmd.RemoveSink(s) for s in old_sinks), *(cmd.AddSink(s) for s in sinks)]
+        if record_changed:
+            changes += self._swap_recorder(recorder)
         if source is not None:
             changes.append(cmd.SourceChanged())
+        if new.output.snapshot_dir != old.output.snapshot_dir:
+            self._snapshots.set_folder(new.output.snapshot_dir.strip() or None)
         self._output.send(*changes)
 
     def set_source(self, source: Source) -> None:
@@ -210,6 +224,32 @@ class LivePipeline:
         self._capture.swap_source(source)
         self._source_state = "starting"
         self._output.send(cmd.SourceChanged())
+
+    # -- recording and snapshots: one door each, for the settings file and the GUI alike ------------------------
+    def record(self, path: str | Path | None) -> RecorderSink | None:
+        """Record the output to ``path`` from the next frame on; None stops. A recording already running (the
+        settings file's ``output.record`` or an earlier call) is finished first, its file complete. Raises SinkError
+        (a format it cannot write) before changing anything. Settings are not touched: a button that records once
+        does not make every later run record."""
+        recorder = _recorder(path)
+        self._output.send(*self._swap_recorder(recorder))
+        return recorder
+
+    def _swap_recorder(self, recorder: RecorderSink | None) -> list[cmd.Command]:
+        with self._lock:
+            old, self._recorder = self._recorder, recorder
+        changes: list[cmd.Command] = [] if old is None else [cmd.RemoveSink(old)]
+        return changes + ([] if recorder is None else [cmd.AddSink(recorder)])
+
+    @property
+    def recorder(self) -> RecorderSink | None:
+        """The recording in progress, if any."""
+        return self._recorder
+
+    def snapshot(self, path: str | Path | None = None) -> "Future[Path]":
+        """Save the next composited frame (RGBA PNG when transparent) to ``path``, or time-stamped in the settings'
+        ``snapshot_dir`` (default: the user's Pictures/Studio). The Future ends with the file's path or a SinkError."""
+        return self._snapshots.request(path)
 
     def add_sink(self, sink: Sink) -> None:
         """Write to ``sink`` too from the next frame on (opened on the output thread at the frame size)."""

@@ -1,4 +1,6 @@
-"""Turn a composited frame into what a sink takes (size, channel order, no alpha, mirrored) in reused buffers."""
+"""Turn a composited frame into what a sink takes (size, channel order, no alpha) in reused buffers.
+
+Mirroring is not done here: the compositor mirrors once, for every sink (studio.compose.blend.Compositor)."""
 
 from __future__ import annotations
 
@@ -38,17 +40,17 @@ def flatten_bgra(image: np.ndarray, out: np.ndarray, background: tuple[int, int,
 
 
 class FrameConverter:
-    """Fit a BGR or BGRA frame to ``width`` x ``height``, drop alpha onto ``background``, mirror, reorder to RGB.
+    """Fit a BGR or BGRA frame to ``width`` x ``height``, drop alpha onto ``background``, reorder to RGB.
 
     ``convert`` returns a buffer owned by the converter, valid until the next call; when nothing needs doing (same
-    size, BGR in, BGR out, no mirror) it returns the input itself, so a BGR sink costs no copy.
+    size, BGR in, BGR out) it returns the input itself, so a BGR sink costs no copy.
     """
 
-    def __init__(self, width: int, height: int, order: str = "RGB", mirror: bool = False,
+    def __init__(self, width: int, height: int, order: str = "RGB",
                  background: tuple[int, int, int] = (0, 0, 0)) -> None:
         if order not in ("RGB", "BGR"):
             raise ValueError(f"order must be RGB or BGR, got {order!r}")
-        self.width, self.height, self.order, self.mirror = int(width), int(height), order, mirror
+        self.width, self.height, self.order = int(width), int(height), order
         self.background = background
         self._bufs: dict[str, np.ndarray] = {}
         self._scratch: dict = {}
@@ -72,8 +74,6 @@ class FrameConverter:
                              interpolation=interp)
         if channels == 4:
             src = flatten_bgra(src, self._buf("flat", 3), self.background, self._scratch)
-        if self.mirror:
-            src = cv2.flip(src, 1, dst=self._buf("mirror", 3))
         if self.order == "RGB":
             src = cv2.cvtColor(src, cv2.COLOR_BGR2RGB, dst=self._buf("rgb", 3))
         return src

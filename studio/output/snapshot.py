@@ -61,9 +61,15 @@ class SnapshotSink:
 
     @property
     def folder(self) -> Path:
-        if self._folder is None:
-            self._folder = default_snapshot_dir()
-        return self._folder
+        with self._lock:
+            if self._folder is None:
+                self._folder = default_snapshot_dir()
+            return self._folder
+
+    def set_folder(self, folder: Path | str | None) -> None:
+        """Where the next time-stamped pictures go (None: the user's Pictures/Studio); safe from any thread."""
+        with self._lock:
+            self._folder = Path(folder).expanduser() if folder else None
 
     def request(self, path: Path | str | None = None) -> "Future[Path]":
         """Save the next frame to ``path`` (default: a time-stamped file in the folder)."""

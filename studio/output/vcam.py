@@ -42,13 +42,11 @@ class VirtualCameraSink:
     """``device``: a loopback device path (Linux) or device name; None takes the first one found.
     ``fmt``: "RGB" (works on every backend) or "BGR" (no colour conversion; v4l2loopback and OBS take it)."""
 
-    def __init__(self, device: str | None = None, fmt: str = "RGB", mirror: bool = False,
-                 backend: str | None = None) -> None:
+    def __init__(self, device: str | None = None, fmt: str = "RGB", backend: str | None = None) -> None:
         if fmt not in ("RGB", "BGR"):
             raise SinkError(f"virtual camera format {fmt!r} is not supported", hint="use RGB or BGR")
         self.device = device or None
         self.fmt = fmt
-        self.mirror = mirror
         self.backend = backend
         self.name = "virtual-camera"
         self._cam = None
@@ -75,7 +73,7 @@ class VirtualCameraSink:
             where = f" on {self.device}" if self.device else ""
             raise SinkError(f"cannot start the virtual camera{where}: {exc}",
                             hint=vcam_hint(device=self.device)) from None
-        self._converter = FrameConverter(width, height, order=self.fmt, mirror=self.mirror)
+        self._converter = FrameConverter(width, height, order=self.fmt)
         log.info("virtual camera on %s, %dx%d @ %.1f fps (%s)", self._cam.device, width, height, fps, self.fmt)
 
     def convert(self, image: np.ndarray) -> np.ndarray:

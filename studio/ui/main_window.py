@@ -85,8 +85,7 @@ class MainWindow(QMainWindow):
         self.backend_factory = backend_factory
         self._pipeline_factory = pipeline_factory or default_pipeline_factory
         self.pipeline = None
-        self.recorder = None
-        self.snapshot_sink = None
+        self.recorder = None  # the RecorderSink the Record button started (the pipeline owns it)
         self.record_dir: Path | None = None
         self.relay = _Relay(self)
         self.relay.snapshot_done.connect(self._snapshot_done)
@@ -173,10 +172,6 @@ class MainWindow(QMainWindow):
                                       "info", key="demo", timeout_ms=8000)
         self.pipeline = self._pipeline_factory(settings, source, self.backend_factory)
         self.bridge.attach(self.pipeline)
-        from studio.output import SnapshotSink
-
-        self.snapshot_sink = SnapshotSink(settings.output.snapshot_dir or None)
-        self.pipeline.add_sink(self.snapshot_sink)
         self.pipeline.start()
 
     def _settings_changed(self, settings: Settings, section: str) -> None:
@@ -255,11 +250,11 @@ class MainWindow(QMainWindow):
         return Path(platformdirs.user_videos_dir()) / "studio"
 
     def snapshot(self):
-        """Save the next composited frame (RGBA PNG when transparent) through the pipeline's SnapshotSink; the
+        """Save the next composited frame (RGBA PNG when transparent) through the pipeline's one snapshot door; the
         result comes back as a line under the button, or a banner. Returns the Future (None without a pipeline)."""
-        if self.pipeline is None or self.snapshot_sink is None:
+        if self.pipeline is None:
             return None
-        fut = self.snapshot_sink.request()
+        fut = self.pipeline.snapshot()
         fut.add_done_callback(self.relay.snapshot_done.emit)  # runs on the writer thread: hand over to the GUI
         return fut
 
@@ -277,18 +272,16 @@ class MainWindow(QMainWindow):
             return
         if not on:
             if self.recorder is not None:
-                self.pipeline.remove_sink(self.recorder)
+                self.pipeline.record(None)
                 self.output_panel.last_saved.setText(f"recorded {getattr(self.recorder, 'path', '')}")
                 self.recorder = None
             return
-        from studio.output import RecorderSink
-
-        # Not settings.output.record: that path makes every headless run record; the button records on demand.
+        # The pipeline's one recording route (as settings.output.record), without writing that setting: the button
+        # records on demand, it must not make every later headless run record.
         folder = self.record_dir or self._videos_dir()
         path = str(folder / time.strftime("studio-%Y%m%d-%H%M%S.mp4"))
         try:
-            self.recorder = RecorderSink(path)
-            self.pipeline.add_sink(self.recorder)
+            self.recorder = self.pipeline.record(path)
         except StudioError as exc:
             self.recorder = None
             self.banners.show_error(exc, key="record")

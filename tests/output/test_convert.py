@@ -24,13 +24,13 @@ def test_bgr_passthrough_costs_no_copy():
     assert conv.convert(img) is img
 
 
-def test_mirror_and_resize():
-    conv = FrameConverter(4, 2, order="BGR", mirror=True)
+def test_resize_keeps_left_and_right():
+    conv = FrameConverter(4, 2, order="BGR")  # mirroring is the compositor's alone: a sink never flips
     img = np.zeros((4, 8, 3), np.uint8)
     img[:, :4] = 200  # left half bright
     out = conv.convert(img)
     assert out.shape == (2, 4, 3)
-    assert (out[:, 2:] == 200).all() and (out[:, :2] == 0).all()  # now on the right
+    assert (out[:, :2] == 200).all() and (out[:, 2:] == 0).all()
 
 
 def test_bgra_is_flattened_on_black_exactly():
