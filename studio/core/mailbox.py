@@ -23,7 +23,6 @@ class LatestSlot(Generic[T]):
         self._taken_seq = 0
         self._closed = False
         self.dropped = 0
-        self.put_count = 0
 
     def put(self, item: T) -> bool:
         """Store ``item``; return True when it replaced one nobody had taken."""
@@ -33,7 +32,6 @@ class LatestSlot(Generic[T]):
                 self.dropped += 1
             self._item = item
             self._seq += 1
-            self.put_count += 1
             self._cond.notify_all()
             return replaced
 
@@ -67,10 +65,6 @@ class LatestSlot(Generic[T]):
         with self._cond:
             self._closed = True
             self._cond.notify_all()
-
-    def reopen(self) -> None:
-        with self._cond:
-            self._closed = False
 
     @property
     def closed(self) -> bool:

@@ -145,10 +145,6 @@ class InferenceSupervisor:
                 if w is not None:
                     w.max_area = area
 
-    def set_timeout(self, seconds: float) -> None:
-        with self._lock:
-            self._plan.settings.timeout_s = seconds
-
     def apply(self, settings: InferenceSettings) -> bool:
         """Take new inference settings; True when a swap was started (model, backend, device or target area)."""
         with self._lock:

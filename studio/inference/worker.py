@@ -72,8 +72,6 @@ class InferenceWorker(Worker):
         self.backend_label = ""
         self.ready = threading.Event()  # set once the backend is loaded (or setup failed: see .error)
         self.busy_since: float | None = None  # perf_counter when the current inference began
-        self.current_job: InferenceJob | None = None
-        self.completed = 0
         self.rejected = 0  # model outputs dropped as not a mask (see studio.inference.faults)
         self.rejected_in_row = 0
         self.last_rejection = ""
@@ -142,7 +140,6 @@ class InferenceWorker(Worker):
         """Run one job and publish its mask; False when this worker was abandoned meanwhile (it then ends)."""
         segmenter = self.segmenter
         segmenter.max_area = self.max_area
-        self.current_job = job
         self.busy_since = time.perf_counter()
         try:
             seg = segmenter.segment(job.frame.image)
@@ -166,7 +163,6 @@ class InferenceWorker(Worker):
             raise
         finally:
             self.busy_since = None
-            self.current_job = None
         self.rejected_in_row = 0
         t_ready = time.perf_counter()
         mask = Mask(seg.alpha, job.frame.index, job.frame.t_capture, t_ready, seg.input_size, seg.total_seconds,
@@ -175,7 +171,6 @@ class InferenceWorker(Worker):
             if self._abandoned:
                 return False
             self._masks.put(mask)
-        self.completed += 1
         if self._on_result is not None:
             self._on_result(InferenceResult(job, mask, seg))
         return True
