@@ -60,10 +60,12 @@ def encode(pic: np.ndarray, fmt: str, *, quality: int = 92) -> bytes:
 
 
 def encode_tile(tile: np.ndarray) -> bytes:
+    """Lossless WebP at the fastest effort (method 0): 5-10x quicker than method 2 for ~15% more bytes, and the
+    tiles are about the first picture arriving soon."""
     from PIL import Image
 
     buf = io.BytesIO()
-    Image.fromarray(np.ascontiguousarray(tile)).save(buf, "WEBP", lossless=True, exact=True, quality=50, method=2)
+    Image.fromarray(np.ascontiguousarray(tile)).save(buf, "WEBP", lossless=True, exact=True, quality=10, method=0)
     return buf.getvalue()
 
 
