@@ -1,14 +1,13 @@
 """`studio cam`: the live pipeline without a window: camera (or file, image, synthetic scene) in, background replaced,
-virtual camera / recording out, until Ctrl-C or ``--duration``; a live status line on a terminal; final stats as JSON.
-"""
+virtual camera / recording out, until Ctrl-C or ``--duration``; a live status line on a terminal; the run's figures at
+the end (studio.cli.cam_report), as JSON too with --stats-json. What can be checked before the start is
+(studio.cli.preflight)."""
 
 from __future__ import annotations
 
 import json
 import sys
 from pathlib import Path
-
-from studio.core.errors import StudioError
 
 SYNTHETIC = "synthetic"
 DEMO = "demo"
@@ -259,7 +258,3 @@ def _run(args, settings) -> int:
         print("studio cam: stopped: the virtual camera could not be used (see the hint above)", file=sys.stderr)
         return 2
     return outcome(report, record, recorded, total_out)
-
-
-def _fmt(v) -> str:
-    return "-" if v is None else f"{v:.1f}"
