@@ -59,12 +59,16 @@ class BatchOptions:
     prep: StillPrep = StillPrep()
     only_mask: bool = False
     max_pixels: int = 0  # 0: max_pixels_default()
+    quality: str = "fast"  # "best": studio.stills.quality (several looks and models fused)
+    refine: str = "guided"  # "none": the raw model mask, bilinearly resized
 
     def journal_settings(self) -> dict:
         bg = self.background_label or (list(self.background) if isinstance(self.background, tuple) else None)
         return {"format": self.fmt, "background": bg, "only_mask": self.only_mask, "flicker": self.prep.flicker,
                 "white_balance": self.prep.white_balance, "wb_roi": self.prep.wb_roi,
-                "wb_method": self.prep.wb_method if self.prep.white_balance else None}
+                "wb_method": self.prep.wb_method if self.prep.white_balance else None,
+                **({"quality": self.quality} if self.quality != "fast" else {}),
+                **({"refine": self.refine} if self.refine != "guided" else {})}
 
 
 def quality_flags(alpha: np.ndarray) -> tuple[list[str], dict[str, float]]:
@@ -93,15 +97,21 @@ def _progress(total: int, enabled: bool | None):
 def process_batch(inputs: Iterable[str | Path], out_dir: str | Path | None, *, model: str = "u2netp",
                   backend: str = "auto", device: str = "auto", options: BatchOptions | None = None,
                   journal: str | Path | None = None, recursive: bool = False, single_output: Path | None = None,
-                  progress: bool | None = None) -> BatchResult:
+                  progress: bool | None = None, engine: str = "overlap",
+                  engine_options: dict | None = None) -> BatchResult:
     """Cut out every input picture into ``out_dir`` (or, for one picture, into the file ``single_output``). See the
-    module docstring. Raises StudioError when there is nothing to do at all (no picture found)."""
+    module docstring. Raises StudioError when there is nothing to do at all (no picture found). ``engine``:
+    "overlap" (decode and write on their own threads, studio.stills.engine), "sequential" or "ray" (many boxes,
+    studio.stills.ray_engine, ``engine_options`` for it)."""
     t_start = time.perf_counter()
     opts = options or BatchOptions()
     if opts.fmt not in FORMATS:
         raise StudioError(f"unknown output format {opts.fmt!r}", hint=f"use one of {', '.join(FORMATS)}")
     subdirs: dict[Path, Path] = {}
     files, missing = expand_inputs(inputs, recursive=recursive, subdirs=subdirs)
+    if out_dir is not None:  # `-o shots/out` inside `shots/`: earlier results are not new inputs
+        out_root = Path(out_dir).resolve()
+        files = [f for f in files if not f.resolve().is_relative_to(out_root)]
     if not files:
         reasons = "; ".join(f"{p}: {why}" for p, why in missing) or "no input given"
         raise StudioError(f"no pictures to cut out ({reasons})",
@@ -125,12 +135,13 @@ def process_batch(inputs: Iterable[str | Path], out_dir: str | Path | None, *, m
         for it in todo:
             remove_stale_temps(it.output)  # what a killed run left beside its outputs
         from studio.stills.cutout import Cutter
+        from studio.stills.engine import records as engine_records
 
         bar = _progress(len(todo), progress)
-        with Cutter(model, backend, device) as cutter:
+        with Cutter(model, backend, device, quality=opts.quality, refine_mode=opts.refine) as cutter:
             result.backend = cutter.backend_label
-            for i, it in enumerate(todo):
-                record, disk_error = _process_one(it, cutter, opts)
+            for i, (it, record, disk_error) in enumerate(engine_records(todo, cutter, opts, engine,
+                                                                            **(engine_options or {}))):
                 if record["status"] == "ok":
                     result.written.append(it.output)
                 else:

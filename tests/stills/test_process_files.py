@@ -92,6 +92,11 @@ def test_empty_folder_no_match_and_recursive(tmp_path, capsys):
     assert main(["process", str(tree), "-o", str(tmp_path / "r"), "--recursive", *FAST]) == 0
     assert sorted(p.relative_to(tmp_path / "r").as_posix() for p in (tmp_path / "r").rglob("*.png")) == \
         ["a.png", "sub/b.png"]
+    # an output folder inside the input folder: a second run does not cut out the first run's results
+    for _ in range(2):
+        assert main(["process", str(tree), "-o", str(tree / "cut"), "--recursive", *FAST]) == 0
+    assert sorted(p.relative_to(tree / "cut").as_posix() for p in (tree / "cut").rglob("*.png")) == \
+        ["a.png", "sub/b.png"]
 
 
 def test_out_file_names_only_mask_and_the_umask(shots, tmp_path, capsys):
