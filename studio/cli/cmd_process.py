@@ -50,9 +50,16 @@ def register(sub) -> None:
     p.add_argument("--wb-roi", metavar="x,y,w,h", help="region known to be neutral (grey card, white wall); must "
                                                        "lie inside the picture")
     p.add_argument("--wb-method", default="grey-world", choices=["grey-world", "white-patch"])
-    p.add_argument("--engine", default="overlap", choices=["overlap", "sequential"],
+    p.add_argument("--engine", default="overlap", choices=["overlap", "sequential", "ray"],
                    help="overlap (default): decode and write on their own threads while the model runs; "
-                        "sequential: one picture at a time")
+                        "sequential: one picture at a time; ray: many boxes (extra [cluster], docs/cluster.md)")
+    p.add_argument("--ray-address", metavar="ADDR", help="the Ray cluster for --engine ray (default $RAY_ADDRESS, "
+                                                         "else a local Ray on this machine)")
+    p.add_argument("--ray-workers", type=int, metavar="N", help="Ray actors, each with the model open (default: "
+                                                                "one per CPU of the cluster)")
+    p.add_argument("--watch", action="store_true",
+                   help="watch the one INPUT folder and cut out pictures as they arrive (once each, once completely "
+                        "written); with --journal a restart resumes; Ctrl-C stops")
     p.set_defaults(func=cmd_process)
 
 
@@ -123,11 +130,13 @@ def cmd_process(args) -> int:
     opts = BatchOptions(fmt=fmt, background=_background(args.background), background_label=args.background or "",
                         prep=StillPrep(args.flicker, args.white_balance, roi, args.wb_method),
                         only_mask=args.only_mask, max_pixels=args.max_pixels or 0)
+    if args.watch:
+        return _watch(args, opts, folder)
     if args.inputs == ["-"] or args.out == "-":
         return _stream(args, opts, single or (folder / f"stdin.{fmt}" if folder else None))
     result = process_batch(args.inputs, folder, model=args.model, backend=args.backend, device=args.device,
                            options=opts, journal=args.journal, recursive=args.recursive, single_output=single,
-                           engine=args.engine)
+                           engine=args.engine, engine_options=_ray_options(args))
     for path, error in result.failed:
         print(f"failed: {error}" if str(path) in error else f"failed: {path}: {error}", file=sys.stderr)
     if result.stopped:
@@ -164,3 +173,35 @@ def _stream(args, opts, target: Path | None) -> int:
         write_bytes_atomic(target, data)
         print(f"1 written: {target}", file=sys.stderr)
     return 0
+
+
+def _ray_options(args) -> dict | None:
+    if args.engine != "ray":
+        if args.ray_address or args.ray_workers:
+            raise StudioError("--ray-address and --ray-workers go with --engine ray", hint="add --engine ray")
+        return None
+    if args.ray_workers is not None and args.ray_workers <= 0:
+        raise StudioError("--ray-workers must be positive")
+    return {"backend": args.backend, "device": args.device, "address": args.ray_address, "workers": args.ray_workers}
+
+
+def _watch(args, opts, folder: Path | None) -> int:
+    """`--watch IN --out OUT`: cut out pictures as they arrive until Ctrl-C."""
+    from studio.stills.watch import watch_folder
+
+    if len(args.inputs) != 1 or not Path(args.inputs[0]).is_dir() or folder is None:
+        raise StudioError("--watch takes one input folder and an output folder",
+                          hint="studio process --watch inbox/ --out cutouts/")
+
+    def show(item, record) -> None:
+        status = "ok" if record["status"] == "ok" else f"failed: {record.get('error', '')}"
+        print(f"{item.input.name} -> {item.output.name}: {status}", flush=True)
+
+    print(f"watching {args.inputs[0]} (Ctrl-C to stop)", file=sys.stderr, flush=True)
+    result = watch_folder(args.inputs[0], folder, model=args.model, backend=args.backend, device=args.device,
+                          options=opts, journal=args.journal, recursive=args.recursive, on_record=show)
+    if result.stopped:
+        print(f"stopped: {result.stopped}", file=sys.stderr)
+    print(f"{len(result.written)} written, {len(result.skipped)} skipped (done before), {len(result.failed)} failed"
+          f" in {result.seconds:.1f} s" + (f" [{args.model} on {result.backend}]" if result.backend else ""))
+    return 1 if result.stopped else 0
