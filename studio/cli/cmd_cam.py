@@ -197,6 +197,7 @@ def _run(args, settings) -> int:
     from studio.control.pipeline import LivePipeline
     from studio.control.session import run_session
     from studio.core.atomic import write_text_atomic
+    from studio.core.command import reachable
 
     tty = sys.stdout.isatty()
     record = Path(settings.output.record).expanduser() if settings.output.record else None
@@ -222,7 +223,7 @@ def _run(args, settings) -> int:
         if event.kind in ("error", "warning", "source-lost", "backend-restart", "backend-fallback", "fatal",
                           "backend-hung", "mask-rejected"):
             hint = f"\n  hint: {event.hint}" if event.hint else ""
-            print(f"\nstudio cam: {event.kind}: {event.message}{hint}", file=sys.stderr)
+            print(reachable(f"\nstudio cam: {event.kind}: {event.message}{hint}"), file=sys.stderr)
 
     pipeline.subscribe(on_event)
 
