@@ -6,8 +6,13 @@ and answers ``stats()``; it holds no per-frame work itself.
 
 Settings changes: ``apply_settings`` validates and builds what is expensive or can fail (a background picture, a new
 source, new sinks, a new model's plan) on the caller's thread, so a bad path is an exception for the caller and not a
-stutter; the swap itself happens on the output thread at the next frame boundary. A model or backend change loads the
-new backend beside the running one and swaps when it is ready.
+stutter; the swap itself reaches the output thread as typed commands (studio.control.commands), applied together at
+the next frame boundary. A model or backend change loads the new backend beside the running one and swaps when it is
+ready. Outputs have one owner each: ``record()`` is the recording route for the settings file and the GUI alike,
+``snapshot()`` the one snapshot sink, and the compositor alone mirrors.
+
+Stats: each stage publishes its own snapshot (CaptureThread.stats, OutputThread.stats and .windows, the inference
+supervisor's status(), the thermal governor's state); ``stats()`` reads them, never another thread's counters.
 """
 
 from __future__ import annotations
