@@ -57,8 +57,11 @@ def fetch_hf(src: DownloadSource, staging: Path, *, name: str, target: Path, tok
         raise FetchError("huggingface_hub is not installed", hint="pip install huggingface_hub") from None
     endpoint = hf_endpoint()
     page = f"{endpoint}/{src.repo_id}"
-    if not progress:
-        os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    from huggingface_hub.utils import are_progress_bars_disabled, disable_progress_bars, enable_progress_bars
+
+    quiet = not progress and not are_progress_bars_disabled()
+    if quiet:
+        disable_progress_bars()
     try:
         got = huggingface_hub.hf_hub_download(
             src.repo_id, src.filename, revision=src.revision, local_dir=staging, endpoint=endpoint,
@@ -91,6 +94,9 @@ def fetch_hf(src: DownloadSource, staging: Path, *, name: str, target: Path, tok
         if type(exc).__module__.startswith(("httpx", "httpcore")):
             raise _offline(name, endpoint, f"{type(exc).__name__}: {exc}", target) from None
         raise
+    finally:
+        if quiet:
+            enable_progress_bars()
     return Path(got)
 
 

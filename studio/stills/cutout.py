@@ -13,6 +13,8 @@ import numpy as np
 
 from studio.config.settings import RefineSettings
 
+QUALITIES = ("fast", "best")  # fast: one look with one model; best: studio.stills.quality
+
 # Stills have no previous frame: edge-aware upsampling with the image as guide, no temporal smoothing.
 STILL_REFINE = RefineSettings(smoothing=0.0)
 
@@ -78,18 +80,41 @@ def cut_out(segmenter, image_bgr: np.ndarray, *, prep: StillPrep | None = None,
     return Cutout(image, alpha, seg.input_size, time.perf_counter() - t0, notes)
 
 
+def open_still_segmenter(model: str, backend: str = "auto", device: str = "auto", *, quality: str = "fast",
+                         factory=None):
+    """What ``cut_out`` takes, for a quality: "fast" is ``open_segmenter``'s Segmenter; "best" a FusedSegmenter
+    (studio.stills.quality) that opens its models once. ``factory``: open_segmenter's backend factory hook."""
+    from studio.inference import open_segmenter
+
+    if quality not in QUALITIES:
+        from studio.core.errors import StudioError
+
+        raise StudioError(f"unknown quality {quality!r}", hint=f"use one of {', '.join(QUALITIES)}")
+    if quality == "best":
+        from studio.stills.quality import FusedSegmenter
+
+        opener = None if factory is None else (lambda m, b, d: open_segmenter(m, b, d, factory=factory))
+        return FusedSegmenter(model, backend, device, opener=opener)
+    return open_segmenter(model, backend, device, factory=factory)
+
+
 class Cutter:
     """Opens ``model`` once on ``backend``/``device``; ``cut`` cuts out one picture. Use as a context manager (or
-    call close) so the runtime session is released."""
+    call close) so the runtime session is released. ``quality="best"`` opens a FusedSegmenter instead
+    (studio.stills.quality: several looks and models fused, ~1 s a picture on two cores)."""
 
     def __init__(self, model: str, backend: str = "auto", device: str = "auto", *,
-                 refine: RefineSettings | None = None) -> None:
-        from studio.inference import open_segmenter
-
-        self.segmenter = open_segmenter(model, backend, device)
+                 refine: RefineSettings | None = None, quality: str = "fast", refine_mode: str = "guided") -> None:
+        self.quality = quality
+        self.segmenter = open_still_segmenter(model, backend, device, quality=quality)
         self.spec = self.segmenter.spec
         self.report = self.segmenter.report
-        self.refine = refine if refine is not None else STILL_REFINE
+        if refine_mode not in ("guided", "none"):
+            from studio.core.errors import StudioError
+
+            raise StudioError(f"unknown refinement {refine_mode!r}", hint="use guided or none")
+        # None: the raw model mask, bilinearly resized (studio process --refine none)
+        self.refine = None if refine_mode == "none" else refine if refine is not None else STILL_REFINE
 
     @property
     def backend_label(self) -> str:

@@ -14,6 +14,7 @@ import cv2
 import numpy as np
 
 from studio.core.errors import StudioError
+from studio.stills.eval_regions import regions
 from studio.stills.imageio import IMAGE_SUFFIXES, load_image
 
 BOUNDARY_TOLERANCE_PX = 2
@@ -27,12 +28,14 @@ class ImageScore:
     boundary_f: float
     size: tuple[int, int]
     seconds: float
+    subject: float = 0.0  # share of the picture the true foreground covers (regions are split by it)
 
 
 @dataclass
 class EvalResult:
     model: str
     backend: str
+    quality: str = "fast"
     scores: list[ImageScore] = field(default_factory=list)
     unpaired: list[str] = field(default_factory=list)  # images without a mask
     tolerance_px: int = BOUNDARY_TOLERANCE_PX
@@ -48,7 +51,8 @@ class EvalResult:
         return {"model": self.model, "backend": self.backend, "count": self.count,
                 "mean_iou": round(self.mean("iou"), 4), "mae": round(self.mean("mae"), 4),
                 "boundary_f": round(self.mean("boundary_f"), 4), "tolerance_px": self.tolerance_px,
-                "seconds_per_image": round(self.mean("seconds"), 4), "unpaired": self.unpaired}
+                "seconds_per_image": round(self.mean("seconds"), 4), "unpaired": self.unpaired,
+                "quality": self.quality, "regions": regions(self.scores)}
 
     def to_dict(self) -> dict:
         return {**self.summary(), "images": [asdict(s) for s in self.scores]}
@@ -116,7 +120,7 @@ def pair_files(images_dir: Path, masks_dir: Path) -> tuple[list[tuple[Path, Path
 
 def evaluate(images_dir: str | Path, masks_dir: str | Path, *, model: str = "u2netp", backend: str = "auto",
              device: str = "auto", limit: int | None = None, refine: bool = True,
-             progress: bool | None = None) -> EvalResult:
+             progress: bool | None = None, quality: str = "fast") -> EvalResult:
     """Score ``model`` on every image/mask pair. ``progress``: a tqdm bar on stderr (None: when stderr is a
     terminal)."""
     from studio.stills.cutout import Cutter
@@ -124,8 +128,8 @@ def evaluate(images_dir: str | Path, masks_dir: str | Path, *, model: str = "u2n
     pairs, unpaired = pair_files(Path(images_dir), Path(masks_dir))
     if limit:
         pairs = pairs[:limit]
-    with Cutter(model, backend, device) as cutter:
-        result = EvalResult(model, cutter.backend_label, unpaired=unpaired)
+    with Cutter(model, backend, device, quality=quality) as cutter:
+        result = EvalResult(model, cutter.backend_label, quality, unpaired=unpaired)
         bar = _bar(pairs, progress)
         for img_path, mask_path in (bar if bar is not None else pairs):
             t0 = time.perf_counter()
@@ -136,7 +140,7 @@ def evaluate(images_dir: str | Path, masks_dir: str | Path, *, model: str = "u2n
             pred = cut.alpha >= 0.5
             result.scores.append(ImageScore(
                 img_path.name, iou(pred, truth), float(np.abs(cut.alpha - truth).mean()), boundary_f(pred, truth),
-                img.size, seconds))
+                img.size, seconds, float(truth.mean())))
             if bar is not None:
                 bar.set_postfix_str(f"IoU {result.mean('iou'):.3f}", refresh=False)
         if bar is not None:

@@ -18,8 +18,7 @@ import numpy as np
 
 from studio.core.mailbox import LatestSlot
 from studio.core.worker import Worker
-from studio.inference import open_segmenter
-from studio.stills.cutout import StillPrep, cut_out
+from studio.stills.cutout import StillPrep, cut_out, open_still_segmenter
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +32,7 @@ class CutoutRequest:
     flicker: bool
     white_balance: bool
     shot_id: int
+    quality: str = "fast"  # "best": several looks and models fused (studio.stills.quality), ~1 s on two cores
 
 
 @dataclass
@@ -55,7 +55,7 @@ class CutoutWorker(Worker):
         self._on_done = on_done
         self._backend_factory = backend_factory
         self._segmenter = None
-        self._key: tuple[str, str, str] | None = None
+        self._key: tuple[str, str, str, str] | None = None
         self.busy = threading.Event()
         self.done_count = 0
 
@@ -75,10 +75,11 @@ class CutoutWorker(Worker):
         t0 = time.perf_counter()
         image, alpha, rgba, error, label = None, None, None, None, ""
         try:
-            key = (req.model, req.backend, req.device)
+            key = (req.model, req.backend, req.device, req.quality)
             if self._segmenter is None or key != self._key:
                 self._close_segmenter()
-                self._segmenter = open_segmenter(req.model, req.backend, req.device, factory=self._backend_factory)
+                self._segmenter = open_still_segmenter(req.model, req.backend, req.device, quality=req.quality,
+                                                       factory=self._backend_factory)
                 self._key = key
             cut = cut_out(self._segmenter, req.image_bgr,
                           prep=StillPrep(flicker=req.flicker, white_balance=req.white_balance))
