@@ -114,8 +114,10 @@ def fetch_model(spec: ModelSpec, *, accept_licence: bool = False, allow_unpinned
     """Download ``spec``'s file as pinned in the registry and put it where ``spec.path()`` expects it."""
     src = spec.download
     if src is None:
-        what = "is embedded (it ships with Studio)" if spec.embedded else "has no download source"
-        raise FetchError(f"{spec.name} {what}; nothing to fetch")
+        if spec.embedded:
+            raise FetchError(f"{spec.name} is embedded (it ships with Studio); nothing to fetch")
+        raise FetchError(f"{spec.name} has no download source; nothing to fetch",
+                         hint=f"source: {spec.source}; put the file at {spec.path()}")
     target = spec.path()
     status = file_status(spec)
     if status.present and status.sha256_ok is not False and not force:
