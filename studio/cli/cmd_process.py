@@ -62,6 +62,9 @@ def register(sub) -> None:
                                                          "else a local Ray on this machine)")
     p.add_argument("--ray-workers", type=int, metavar="N", help="Ray actors, each with the model open (default: "
                                                                 "one per CPU of the cluster)")
+    p.add_argument("--precision", choices=["fp32", "bf16"], default=None,
+                   help="run the model at this precision (default: the model's own plan, `studio models list`); "
+                        "bf16 needs OpenVINO on a CPU with bf16 units; recorded in the journal")
     p.add_argument("--watch", action="store_true",
                    help="watch the one INPUT folder and cut out pictures as they arrive (once each, once completely "
                         "written); with --journal a restart resumes; Ctrl-C stops")
@@ -142,7 +145,7 @@ def cmd_process(args) -> int:
         return _stream(args, opts, single or (folder / f"stdin.{fmt}" if folder else None))
     result = process_batch(args.inputs, folder, model=args.model, backend=args.backend, device=args.device,
                            options=opts, journal=args.journal, recursive=args.recursive, single_output=single,
-                           engine=args.engine, engine_options=_ray_options(args))
+                           engine=args.engine, engine_options=_ray_options(args), precision=args.precision)
     from studio.core.command import reachable
 
     for path, error in result.failed:
@@ -190,7 +193,8 @@ def _ray_options(args) -> dict | None:
         return None
     if args.ray_workers is not None and args.ray_workers <= 0:
         raise StudioError("--ray-workers must be positive")
-    return {"backend": args.backend, "device": args.device, "address": args.ray_address, "workers": args.ray_workers}
+    return {"backend": args.backend, "device": args.device, "address": args.ray_address, "workers": args.ray_workers,
+            "precision": args.precision}
 
 
 def _watch(args, opts, folder: Path | None) -> int:
@@ -207,7 +211,8 @@ def _watch(args, opts, folder: Path | None) -> int:
 
     print(f"watching {args.inputs[0]} (Ctrl-C to stop)", file=sys.stderr, flush=True)
     result = watch_folder(args.inputs[0], folder, model=args.model, backend=args.backend, device=args.device,
-                          options=opts, journal=args.journal, recursive=args.recursive, on_record=show)
+                          options=opts, journal=args.journal, recursive=args.recursive, on_record=show,
+                          precision=args.precision)
     if result.stopped:
         print(f"stopped: {result.stopped}", file=sys.stderr)
     print(f"{len(result.written)} written, {len(result.skipped)} skipped (done before), {len(result.failed)} failed"

@@ -98,11 +98,12 @@ def process_batch(inputs: Iterable[str | Path], out_dir: str | Path | None, *, m
                   backend: str = "auto", device: str = "auto", options: BatchOptions | None = None,
                   journal: str | Path | None = None, recursive: bool = False, single_output: Path | None = None,
                   progress: bool | None = None, engine: str = "overlap",
-                  engine_options: dict | None = None) -> BatchResult:
+                  engine_options: dict | None = None, precision: str | None = None) -> BatchResult:
     """Cut out every input picture into ``out_dir`` (or, for one picture, into the file ``single_output``). See the
     module docstring. Raises StudioError when there is nothing to do at all (no picture found). ``engine``:
     "overlap" (decode and write on their own threads, studio.stills.engine), "sequential" or "ray" (many boxes,
-    studio.stills.ray_engine, ``engine_options`` for it)."""
+    studio.stills.ray_engine, ``engine_options`` for it). ``precision``: a plan (studio.inference.precision; None:
+    the model's default), recorded with each picture."""
     t_start = time.perf_counter()
     opts = options or BatchOptions()
     if opts.fmt not in FORMATS:
@@ -138,7 +139,10 @@ def process_batch(inputs: Iterable[str | Path], out_dir: str | Path | None, *, m
         from studio.stills.engine import records as engine_records
 
         bar = _progress(len(todo), progress)
-        with Cutter(model, backend, device, quality=opts.quality, refine_mode=opts.refine) as cutter:
+        from studio.stills.engine import plan_options
+
+        with Cutter(model, backend, device, quality=opts.quality, refine_mode=opts.refine,
+                    backend_options=plan_options(precision)) as cutter:
             result.backend = cutter.backend_label
             for i, (it, record, disk_error) in enumerate(engine_records(todo, cutter, opts, engine,
                                                                             **(engine_options or {}))):

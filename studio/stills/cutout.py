@@ -81,7 +81,7 @@ def cut_out(segmenter, image_bgr: np.ndarray, *, prep: StillPrep | None = None,
 
 
 def open_still_segmenter(model: str, backend: str = "auto", device: str = "auto", *, quality: str = "fast",
-                         factory=None):
+                         factory=None, backend_options: dict | None = None):
     """What ``cut_out`` takes, for a quality: "fast" is ``open_segmenter``'s Segmenter; "best" a FusedSegmenter
     (studio.stills.quality) that opens its models once. ``factory``: open_segmenter's backend factory hook."""
     from studio.inference import open_segmenter
@@ -95,7 +95,7 @@ def open_still_segmenter(model: str, backend: str = "auto", device: str = "auto"
 
         opener = None if factory is None else (lambda m, b, d: open_segmenter(m, b, d, factory=factory))
         return FusedSegmenter(model, backend, device, opener=opener)
-    return open_segmenter(model, backend, device, factory=factory)
+    return open_segmenter(model, backend, device, factory=factory, backend_options=backend_options)
 
 
 class Cutter:
@@ -104,9 +104,12 @@ class Cutter:
     (studio.stills.quality: several looks and models fused, ~1 s a picture on two cores)."""
 
     def __init__(self, model: str, backend: str = "auto", device: str = "auto", *,
-                 refine: RefineSettings | None = None, quality: str = "fast", refine_mode: str = "guided") -> None:
+                 refine: RefineSettings | None = None, quality: str = "fast", refine_mode: str = "guided",
+                 backend_options: dict | None = None) -> None:
         self.quality = quality
-        self.segmenter = open_still_segmenter(model, backend, device, quality=quality)
+        # backend_options: a precision plan's run-time options (studio.inference.precision.backend_options)
+        self.segmenter = open_still_segmenter(model, backend, device, quality=quality,
+                                              backend_options=backend_options)
         self.spec = self.segmenter.spec
         self.report = self.segmenter.report
         if refine_mode not in ("guided", "none"):

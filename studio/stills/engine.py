@@ -71,6 +71,17 @@ def failure_record(record: dict, exc: BaseException, t0: float) -> WriteError | 
     return None
 
 
+def plan_options(plan: str | None) -> dict | None:
+    """open_segmenter's ``backend_options`` for a precision plan; None (the model's default) for None."""
+    if plan is None:
+        return None
+    from studio.inference.precision import PLANS, backend_options
+
+    if plan not in PLANS:
+        raise StudioError(f"unknown precision plan {plan!r}", hint=f"one of {', '.join(PLANS)}")
+    return backend_options(plan)
+
+
 def plan_label(cutter) -> str:
     """The precision the runtime really runs ("f32", "bf16", ...), for the journal; "" when it does not say."""
     report = getattr(cutter, "report", None)
@@ -240,7 +251,7 @@ def records(todo: list, cutter, opts, engine: str = "overlap", **engine_options)
     if engine == "ray":
         from studio.stills.ray_engine import ray_records
 
-        yield from ray_records(todo, opts, model=cutter.spec.name, **engine_options)
+        yield from ray_records(todo, opts, model=cutter.spec.name, **engine_options)  # precision: in the options
         return
     if engine == "sequential":
         from studio.stills.batch import _process_one

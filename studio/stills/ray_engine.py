@@ -47,12 +47,14 @@ class CutActor:
     """One per Ray actor: the model opened once, then pictures one after another (Ray Data's callable class)."""
 
     def __init__(self, model: str, backend: str, device: str, options: bytes, run_dir: str,
-                 crash_once: tuple[str, str] | None = None) -> None:
+                 crash_once: tuple[str, str] | None = None, precision: str | None = None) -> None:
         from studio.stills.cutout import Cutter
+        from studio.stills.engine import plan_options
 
         self.opts = pickle.loads(options)
         self.cutter = Cutter(model, backend, device, quality=getattr(self.opts, "quality", "fast"),
-                             refine_mode=getattr(self.opts, "refine", "guided"))
+                             refine_mode=getattr(self.opts, "refine", "guided"),
+                             backend_options=plan_options(precision))
         self.run_dir = Path(run_dir)
         # Tests: (picture name, marker file): the process dies once at that picture, after the ones before it in
         # its batch are written, leaving in the marker the inode of the last file written.
@@ -107,7 +109,8 @@ def init(address: str | None = None, *, num_cpus: int | None = None) -> None:
 
 def ray_records(todo: list, opts, *, model: str, backend: str = "auto", device: str = "auto",
                 address: str | None = None, workers: int | None = None, cpus_per_worker: float = 1.0,
-                batch_size: int = 4, crash_once: tuple[str, str] | None = None) -> Iterator[tuple]:
+                batch_size: int = 4, crash_once: tuple[str, str] | None = None,
+                precision: str | None = None) -> Iterator[tuple]:
     """``(item, record, None)`` per picture of ``todo``, in order, cut out by Ray actors; see the module docstring.
     ``workers``: actors (default: the cluster's CPUs / cpus_per_worker)."""
     if not todo:
@@ -130,7 +133,8 @@ def ray_records(todo: list, opts, *, model: str, backend: str = "auto", device: 
             CutActor, batch_size=batch_size, batch_format="numpy", compute=ray.data.ActorPoolStrategy(size=workers),
             num_cpus=cpus_per_worker,  # Ray Data's actors: max_restarts=-1, max_task_retries=-1 by default
             fn_constructor_kwargs={"model": model, "backend": backend, "device": device,
-                                   "options": pickle.dumps(opts), "run_dir": str(run_dir), "crash_once": crash_once})
+                                   "options": pickle.dumps(opts), "run_dir": str(run_dir), "crash_once": crash_once,
+                                   "precision": precision})
         for row in ds.iter_rows():
             yield todo[int(row["index"])], json.loads(row["record"]), None
     finally:

@@ -67,13 +67,14 @@ class _Namer:
 def watch_folder(inbox: str | Path, out_dir: str | Path, *, model: str = "u2netp", backend: str = "auto",
                  device: str = "auto", options=None, journal: str | Path | None = None, recursive: bool = False,
                  settle_s: float = SETTLE_S, give_up_s: float = GIVE_UP_S, stop_event=None,
-                 on_record: Callable[[BatchItem, dict], None] | None = None, force_polling: bool | None = None):
+                 on_record: Callable[[BatchItem, dict], None] | None = None, force_polling: bool | None = None,
+                 precision: str | None = None):
     """Watch ``inbox`` until Ctrl-C or ``stop_event.set()``; returns a BatchResult for what was done."""
     import watchfiles
 
     from studio.stills.batch import BatchOptions, BatchResult
     from studio.stills.cutout import Cutter
-    from studio.stills.engine import records
+    from studio.stills.engine import plan_options, records
     from studio.stills.journal import Journal
 
     inbox, out_dir = Path(inbox), Path(out_dir)
@@ -90,7 +91,8 @@ def watch_folder(inbox: str | Path, out_dir: str | Path, *, model: str = "u2netp
     jr = Journal(Path(journal), model, opts.journal_settings()) if journal else None
     try:
         with Cutter(model, backend, device, quality=getattr(opts, "quality", "fast"),
-                    refine_mode=getattr(opts, "refine", "guided")) as cutter:
+                    refine_mode=getattr(opts, "refine", "guided"),
+                    backend_options=plan_options(precision)) as cutter:
             result.backend = cutter.backend_label
 
             def note(path: Path, now: float) -> None:
