@@ -91,3 +91,16 @@ def test_sequence_reports_raw_and_live(shared_data):
     assert r["count"] == 4 and set(r) >= {"raw", "live"}
     for k in ("raw", "live"):
         assert 0 <= r[k]["mean_iou"] <= 1 and r[k]["flicker"] >= 0
+
+
+def test_halo_free_blur_keeps_the_subject_out_of_the_background():
+    from studio.compose.backgrounds import BlurBackground
+
+    frame = np.zeros((240, 320, 3), np.uint8)
+    frame[60:180, 100:220] = 255  # a white subject on black
+    alpha = np.zeros((240, 320), np.float32)
+    alpha[60:180, 100:220] = 1
+    plain = BlurBackground(31).render(frame).copy()
+    free = BlurBackground(31).render(frame, alpha)
+    ring = (slice(50, 58), slice(100, 220))  # just outside the subject's top edge
+    assert plain[ring].mean() > 40 and free[ring].mean() < 5
