@@ -103,4 +103,4 @@ def test_halo_free_blur_keeps_the_subject_out_of_the_background():
     plain = BlurBackground(31).render(frame).copy()
     free = BlurBackground(31).render(frame, alpha)
     ring = (slice(50, 58), slice(100, 220))  # just outside the subject's top edge
-    assert plain[ring].mean() > 40 and free[ring].mean() < 5
+    assert plain[ring].mean() > 25 and free[ring].mean() < 3, (plain[ring].mean(), free[ring].mean())
