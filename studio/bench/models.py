@@ -332,9 +332,9 @@ def run(args) -> int:
                             on_rows)
     result = ModelBenchResult(rows, _meta(args))
     text = json.dumps(result.to_json(), indent=2)
+    print(text if args.json else format_table(rows))  # first: a disk that filled during the run must not cost the results
     if args.out:
         from studio.core.atomic import write_text_atomic
 
         write_text_atomic(args.out, text + "\n")
-    print(text if args.json else format_table(rows))
     return 0 if any(r.error is None for r in rows) else 1

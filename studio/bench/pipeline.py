@@ -217,11 +217,11 @@ def run(args) -> int:
                                          "backend": args.backend},
            "runs": results, "gating": saving, "allocations": alloc}
     text = json.dumps(doc, indent=2)
+    print(text if args.json else format_table(doc))  # first: a disk that filled during the run must not cost the results
     if args.out:
         from studio.core.atomic import write_text_atomic
 
         write_text_atomic(args.out, text + "\n")
-    print(text if args.json else format_table(doc))
     return 0 if results and all(r["frames_out"] > 0 for r in results) else 1
 
 
