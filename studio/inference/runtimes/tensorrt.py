@@ -256,7 +256,7 @@ class TensorRtBackend:
         kind = cudart.cudaMemcpyKind
         _ok(cudart.cudaMemcpyAsync(self._in_dev, self._host_in.ctypes.data, n_in * 4,
                                    kind.cudaMemcpyHostToDevice, self._stream))
-        if not self._context.execute_async_v3(self._stream):
+        if not self._context.execute_async_v3(int(self._stream)):
             raise BackendUnavailable("TensorRT execution failed", hint="see the TensorRT log")
         n_out = int(np.prod(self._out_shape))
         _ok(cudart.cudaMemcpyAsync(self._host_out.ctypes.data, self._out_dev, n_out * 4,
