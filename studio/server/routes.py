@@ -43,8 +43,20 @@ def _errors(*codes: int, token: bool) -> dict:
                                              "cannot be opened", 504: "the cutout took longer than the time limit"}
     out = {c: {"model": ErrorBody, "description": words[c]} for c in codes}
     if token:
-        out[401] = {"model": ErrorBody, "description": words[401]}
+        out[401] = {"model": ErrorBody, "description": words[401],
+                    "headers": {"WWW-Authenticate": {"schema": {"type": "string"}, "description": "Bearer"}}}
+    if 503 in out:
+        out[503]["headers"] = {"Retry-After": {"schema": {"type": "string"},
+                                               "description": "seconds to wait before trying again"}}
     return out
+
+
+_RESULT_HEADERS = {
+    "X-Studio-Model": {"schema": {"type": "string"}, "description": "the model that cut it out"},
+    "X-Studio-Runs-On": {"schema": {"type": "string"}, "description": "runtime and device, e.g. 'openvino on cpu'"},
+    "X-Studio-Size": {"schema": {"type": "string"}, "description": "WIDTHxHEIGHT of the result"},
+    "X-Studio-Cutout-Ms": {"schema": {"type": "string"}, "description": "decode-free cutout time in ms"},
+}
 
 
 def build_router(service) -> APIRouter:
@@ -119,6 +131,7 @@ def build_router(service) -> APIRouter:
     @router.post("/process", dependencies=guarded, openapi_extra=UPLOAD_BODY, response_class=Response,
                  summary="Cut out one picture",
                  responses={200: {"content": {m: _BINARY for m in MEDIA_TYPES.values()},
+                                  "headers": _RESULT_HEADERS,
                                   "description": "the cutout: RGBA PNG (default) or WebP; JPEG (or any format with "
                                                  "?background=) is composited on the colour (white by default)"},
                             **_errors(400, 408, 413, 415, 422, 503, 504, token=bool(opts.token))})
