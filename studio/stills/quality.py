@@ -33,6 +33,8 @@ SALIENT_PARTNER = "u2netp"  # the object model a portrait model is fused with
 @dataclass(frozen=True)
 class QualityPlan:
     flip: bool = True  # a mirrored look per model
+    flip_partner_zoom: bool = False  # ... also for the salient partner's zoomed look (its looks cost 30x the portrait
+    #                                    model's; measured: no gain from this one)
     shifts: int = 0  # extra looks moved by half a model pixel (diagonally, alternating sign)
     zoom: bool = True  # a second pass on the subject's box
     zoom_below: float = 0.5  # ... when the box covers less than this share of the picture
@@ -175,10 +177,10 @@ class FusedSegmenter:
 
     # -- the plan ----------------------------------------------------------------------------------------------
 
-    def _looks(self, box: tuple[float, float, float, float], seg, weight: float) -> list[_Look]:
+    def _looks(self, box: tuple[float, float, float, float], seg, weight: float, zoom: bool = False) -> list[_Look]:
         p = self.plan
         looks = [_Look(box, False, weight)]
-        if p.flip:
+        if p.flip and (not zoom or seg is self.segmenters[0] or p.flip_partner_zoom):
             looks.append(_Look(box, True, weight))
         mw, mh = seg.spec.input_size
         x0, y0, bw, bh = box
@@ -187,14 +189,14 @@ class FusedSegmenter:
             looks.append(_Look((x0 + d * bw / mw, y0 + d * bh / mh, bw, bh), i % 4 >= 2, weight))
         return looks
 
-    def _pass(self, pyr, boxes_weights, canvas_wh, img_w) -> list[tuple[np.ndarray, np.ndarray]]:
+    def _pass(self, pyr, boxes_weights, canvas_wh, img_w, zoom=False) -> list[tuple[np.ndarray, np.ndarray]]:
         cw, ch = canvas_wh
         out = []
         for seg in self.segmenters:
             acc = np.zeros((ch, cw), np.float32)
             wacc = np.zeros((ch, cw), np.float32)
             for box, weight in boxes_weights:
-                for look in self._looks(box, seg, weight):
+                for look in self._looks(box, seg, weight, zoom):
                     self._look(seg, pyr, look, canvas_wh, img_w, acc, wacc)
             out.append((acc, wacc))
         return out
@@ -248,7 +250,7 @@ class FusedSegmenter:
         if self.plan.zoom:
             box = self.subject_box(fused, w, h)
             if box is not None and box[2] * box[3] < self.plan.zoom_below * w * h:
-                extra = self._pass(pyr, [(box, self.plan.zoom_weight)], canvas_wh, w)
+                extra = self._pass(pyr, [(box, self.plan.zoom_weight)], canvas_wh, w, zoom=True)
                 parts = [(a + ea, b + eb) for (a, b), (ea, eb) in zip(parts, extra)]
                 fused = self._fuse(parts)
                 zoomed = True
