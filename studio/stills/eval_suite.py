@@ -101,10 +101,11 @@ def compare_lines(a: dict, b: dict, names: tuple[str, str] = ("A", "B")) -> list
     keys = [k for k in fa if k in fb and not k.endswith(("count", "tolerance_px", "factor", "band_px", "strength"))]
     label = lambda r: f"{r.get('model', '?')}/{r.get('quality', '?')}/{r.get('refine', '?')}"  # noqa: E731
     width = max([len(k) for k in keys] + [10])
-    out = [f"{'':{width}s}  {names[0][:14]:>14s}  {names[1][:14]:>14s}  {'B - A':>10s}",
-           f"{'':{width}s}  {label(a)[:14]:>14s}  {label(b)[:14]:>14s}"]
+    names = tuple(Path(n).name for n in names)
+    out = [f"{'':{width}s}  {names[0][-24:]:>24s}  {names[1][-24:]:>24s}  {'B - A':>10s}",
+           f"{'':{width}s}  {label(a)[-24:]:>24s}  {label(b)[-24:]:>24s}"]
     for k in keys:
-        out.append(f"{k:{width}s}  {fa[k]:14.4f}  {fb[k]:14.4f}  {fb[k] - fa[k]:+10.4f}")
+        out.append(f"{k:{width}s}  {fa[k]:24.4f}  {fb[k]:24.4f}  {fb[k] - fa[k]:+10.4f}")
     return out
 
 
