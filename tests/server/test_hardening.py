@@ -139,3 +139,13 @@ def test_the_access_log_never_shows_the_token():
                                ("10.0.0.7:5000", "GET", f"/?tile=64&token={TOKEN}&x=1", 200), None)
     RedactToken().filter(record)
     assert TOKEN not in record.getMessage() and "token=***&x=1" in record.getMessage()
+
+
+def test_the_printed_urls():
+    from studio.server.runner import urls
+
+    u = urls(ServeOptions(port=8123))
+    assert u["page"] == "http://127.0.0.1:8123/" and u["docs"] == "http://127.0.0.1:8123/docs"
+    u = urls(ServeOptions(host="0.0.0.0", port=9000, token=TOKEN))
+    assert u["page"] == f"http://127.0.0.1:9000/?token={TOKEN}" and u["health"] == "http://127.0.0.1:9000/health"
+    assert urls(ServeOptions(host="::1", port=9001))["base"] == "http://[::1]:9001"
