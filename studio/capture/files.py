@@ -12,12 +12,13 @@ import numpy as np
 
 from studio.capture.pacing import FramePacer
 from studio.core.errors import SourceError
+from studio.core.kinds import MOVING_SOURCE_SUFFIXES, STILL_SOURCE_SUFFIXES
 
 log = logging.getLogger(__name__)
 
 DEFAULT_FPS = 30.0
-VIDEO_EXTENSIONS = {".mp4", ".mkv", ".avi", ".mov", ".webm", ".m4v", ".mpg", ".mpeg", ".wmv", ".flv", ".ts", ".gif"}
-IMAGE_EXTENSIONS = {".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff", ".pgm", ".ppm"}
+VIDEO_EXTENSIONS = MOVING_SOURCE_SUFFIXES
+IMAGE_EXTENSIONS = STILL_SOURCE_SUFFIXES
 
 
 def _existing_file(path: Path | str, what: str) -> Path:
