@@ -9,8 +9,14 @@ import json
 import sys
 from pathlib import Path
 
-SYNTHETIC = "synthetic"
+from studio.core.kinds import EventKind, SourceKind
+
+SYNTHETIC = SourceKind.SYNTHETIC.value
 DEMO = "demo"
+# Events worth a line on the terminal while the status line runs (the rest are in the --stats-json report).
+SHOWN = frozenset({EventKind.ERROR, EventKind.WARNING, EventKind.SOURCE_LOST, EventKind.BACKEND_RESTART,
+                   EventKind.BACKEND_FALLBACK, EventKind.FATAL, EventKind.BACKEND_HUNG, EventKind.MASK_REJECTED,
+                   EventKind.VCAM_FAILED, EventKind.SINK_FAILED})
 
 
 def register(sub) -> None:
@@ -216,12 +222,11 @@ def _run(args, settings) -> int:
     fatal = []  # a permanent inference error (missing or broken model, runtime not installed): stop at once
 
     def on_event(event) -> None:
-        if event.kind == "error" and settings.output.vcam and "virtual camera" in event.message:
+        if event.kind is EventKind.VCAM_FAILED:
             vcam_failed.append(event)
-        if event.kind == "fatal":
+        if event.kind is EventKind.FATAL:
             fatal.append(event)
-        if event.kind in ("error", "warning", "source-lost", "backend-restart", "backend-fallback", "fatal",
-                          "backend-hung", "mask-rejected"):
+        if event.kind in SHOWN:
             hint = f"\n  hint: {event.hint}" if event.hint else ""
             print(reachable(f"\nstudio cam: {event.kind}: {event.message}{hint}"), file=sys.stderr)
 

@@ -11,6 +11,7 @@ import logging
 
 from studio.control.events import EventHub
 from studio.core.errors import StudioError
+from studio.core.kinds import EventKind
 from studio.output.base import OutputFrame, Sink
 
 log = logging.getLogger(__name__)
@@ -77,7 +78,7 @@ class SinkSet:
         self._close(sink)
         self._opened.pop(id(sink), None)
         self._changed()
-        self._events.emit("error", message, hint)
+        self._events.emit(EventKind.VCAM_FAILED if name == VCAM else EventKind.SINK_FAILED, message, hint)
 
     def ensure_open(self, w: int, h: int, fps: float) -> None:
         """Open every sink not yet open at ``w`` x ``h`` (reopening one opened at another size)."""

@@ -65,7 +65,8 @@ class EventKind(StrKind):
     FATAL = "fatal"  # a permanent inference error (missing or corrupt model, runtime not installed): no retry
     BACKEND_HUNG = "backend-hung"  # a backend that hung too often is not restarted again
     MASK_REJECTED = "mask-rejected"  # a model output that is no mask (NaN, out of range, wrong shape) was dropped
-    SINK_FAILED = "sink-failed"  # an output (virtual camera, recorder) could not be opened or written
+    VCAM_FAILED = "vcam-failed"  # the virtual camera could not be opened or written (it is taken out)
+    SINK_FAILED = "sink-failed"  # another output (recorder, snapshot, preview) could not be opened or written
 
 
 # One answer to "is this a picture / a video" for dialogs, sources and batches (lower-case, with the dot).

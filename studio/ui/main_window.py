@@ -16,6 +16,7 @@ from PySide6.QtWidgets import QDockWidget, QMainWindow, QScrollArea, QTabWidget,
 
 from studio.config import Settings
 from studio.core.errors import StudioError
+from studio.core.kinds import EventKind
 from studio.ui.banner import BannerArea, CornerBadge
 from studio.ui.bridge import PipelineBridge
 from studio.ui.panels.background import BackgroundPanel
@@ -28,23 +29,21 @@ from studio.ui.settings_controller import SettingsController
 
 log = logging.getLogger(__name__)
 
-# PipelineEvent kinds (studio.control.events.KINDS) -> banner level; a "recovered" event clears its "lost" banner.
-EVENT_LEVELS = {"error": "error", "warning": "warning", "source-lost": "warning", "backend-restart": "warning",
-                "backend-fallback": "warning", "info": "info", "source-recovered": "info", "model-loaded": "info",
-                "fatal": "error", "backend-hung": "error", "mask-rejected": "warning"}
+# Every EventKind -> banner level (tests/ui checks the table covers them all); a "recovered" event clears its "lost"
+# banner.
+_K = EventKind
+EVENT_LEVELS = {_K.ERROR: "error", _K.WARNING: "warning", _K.INFO: "info", _K.SOURCE_LOST: "warning",
+                _K.SOURCE_RECOVERED: "info", _K.SOURCE_CHANGED: "info", _K.SOURCE_FINISHED: "info",
+                _K.BACKEND_RESTART: "warning", _K.BACKEND_FALLBACK: "warning", _K.MODEL_LOADED: "info",
+                _K.FATAL: "error", _K.BACKEND_HUNG: "error", _K.MASK_REJECTED: "warning", _K.VCAM_FAILED: "error",
+                _K.SINK_FAILED: "error"}
 # A model that loads after a permanent error (the user picked another model or backend) ends that error's banner.
-CLEARS = {"source-recovered": "source-lost", "model-loaded": "fatal"}
+CLEARS = {_K.SOURCE_RECOVERED: _K.SOURCE_LOST, _K.MODEL_LOADED: _K.FATAL}
 
 
 def event_level(kind: str) -> str:
-    k = kind.lower()
-    if k in EVENT_LEVELS:
-        return EVENT_LEVELS[k]
-    if k.endswith("error") or "fail" in k:
-        return "error"
-    if "warn" in k or "lost" in k or "fallback" in k or "restart" in k:
-        return "warning"
-    return "info"
+    member = EventKind.parse(kind)
+    return EVENT_LEVELS[member] if member is not None else "info"
 
 
 def default_pipeline_factory(settings: Settings, source, backend_factory):

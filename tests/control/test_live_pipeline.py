@@ -295,8 +295,8 @@ def test_a_failing_sink_is_reported_and_the_others_continue():
     p.add_sink(Broken("broken"))
     p.start()
     try:
-        wait_for(lambda: "error" in kinds(events), what="error event")
-        assert "disk full" in [e for e in events if e.kind == "error"][0].message
+        wait_for(lambda: "sink-failed" in kinds(events), what="sink-failed event")
+        assert "disk full" in [e for e in events if e.kind == "sink-failed"][0].message
         n = rec.count()
         wait_for(lambda: rec.count() > n + 10)
         assert "broken" not in p.stats().sinks

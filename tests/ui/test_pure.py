@@ -102,13 +102,17 @@ def dataclass_like(ns, **changes):
 
 
 def test_event_levels():
+    from studio.core.kinds import EventKind
+    from studio.ui.main_window import EVENT_LEVELS
+
+    assert set(EVENT_LEVELS) == set(EventKind), "every event kind needs a banner level"
     assert event_level("error") == "error"
-    assert event_level("vcam_error") == "error"
+    assert event_level("vcam-failed") == "error"
     assert event_level("source-lost") == "warning"
     assert event_level("source-recovered") == "info"
     assert event_level("backend-fallback") == "warning"
-    assert event_level("source_lost") == "warning"
-    assert event_level("model_loaded") == "info"
+    assert event_level("model-loaded") == "info"
+    assert event_level("no-such-kind") == "info"
 
 
 def test_source_option():
