@@ -197,7 +197,8 @@ class OnnxRuntimeBackend:
         self._layout = spec.layout
         static_out = all(isinstance(d, int) and d > 0 for d in out.shape)
         self._out_shape_static = tuple(out.shape) if static_out else None
-        use_binding = self.io_binding and kind == "cpu" and static_out
+        # A float32 output only: a model written with fp16 outputs (not by our plans) is read the plain way.
+        use_binding = self.io_binding and kind == "cpu" and static_out and out.type == "tensor(float)"
         if use_binding:
             self._binding = session.io_binding()
             self._out_buffer = np.empty(self._out_shape_static, np.float32)
