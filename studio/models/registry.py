@@ -141,8 +141,8 @@ def default_registry() -> ModelRegistry:
 
 
 # Stills (kiosk, product shots) asked for "auto": the best of these that is present and intact, in this order. u2net
-# scored IoU 0.904 against u2netp's 0.883 on the portraits at ~3.5x the time (1.7 vs 0.5 s per picture, 2 cores),
-# which a capture-review-save kiosk affords; it is fetched on request (`studio models fetch u2net`).
+# scored IoU 0.904 against u2netp's 0.883 on the portraits (fp32: 1.7 vs 0.5 s per picture, 2 cores; with its bf16
+# default its inference is about u2netp's fp32 time); it is fetched on request (`studio models fetch u2net`).
 STILLS_AUTO = ("u2net", "u2netp")
 
 
