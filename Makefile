@@ -4,8 +4,10 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 DEVSTAMP := $(VENV)/.installed-dev
+# Soak, load, cluster and build runs are marked slow and left to `make test-slow` (or PYTEST_ARGS=...).
+PYTEST_ARGS ?= -m "not slow"
 
-.PHONY: run test lint bench clean screenshots
+.PHONY: run test test-slow lint bench clean screenshots
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -26,6 +28,9 @@ test: $(DEVSTAMP)
 	bash installers/test-system-deps.sh
 	$(VENV)/bin/lint-imports
 	QT_QPA_PLATFORM=offscreen $(PY) -m pytest $(PYTEST_ARGS)
+
+test-slow: $(DEVSTAMP)
+	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -m slow
 
 lint: $(DEVSTAMP)
 	$(VENV)/bin/lint-imports
