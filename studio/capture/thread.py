@@ -15,6 +15,7 @@ from typing import Callable
 from studio.capture.base import Source
 from studio.core.errors import SourceError
 from studio.core.frame import Frame
+from studio.core.kinds import EventKind
 from studio.core.mailbox import LatestSlot
 from studio.core.stats import RateMeter
 from studio.core.worker import Worker
@@ -103,7 +104,8 @@ class CaptureThread(Worker):
 
     def _emit(self, kind: str, message: str) -> None:
         self._publish()
-        log.log(logging.WARNING if kind == "source-lost" else logging.INFO, "%s: %s", kind, message)
+        warn = kind in (EventKind.SOURCE_LOST, EventKind.SOURCE_WARNING)
+        log.log(logging.WARNING if warn else logging.INFO, "%s: %s", kind, message)
         if self.on_event is not None:
             try:
                 self.on_event(kind, message)
@@ -121,7 +123,7 @@ class CaptureThread(Worker):
         self._ever_opened = False
         self.lost = False
         self._backoff = self.retry_initial
-        self._emit("source-changed", new.name)
+        self._emit(EventKind.SOURCE_CHANGED, new.name)
 
     def _close_source(self) -> None:
         if self._open:
@@ -136,7 +138,7 @@ class CaptureThread(Worker):
         self.last_error = str(exc)
         if not self.lost:
             self.lost = True
-            self._emit("source-lost", f"{self._source.name}: {exc}")
+            self._emit(EventKind.SOURCE_LOST, f"{self._source.name}: {exc}")
 
     def _wait_backoff(self) -> None:
         delay = self._backoff
@@ -170,14 +172,14 @@ class CaptureThread(Worker):
             take_notice = getattr(source, "take_notice", None)  # optional: a damaged file says so once
             notice = take_notice() if take_notice is not None else ""
             if notice:
-                self._emit("source-warning", notice)
+                self._emit(EventKind.SOURCE_WARNING, notice)
         if image is None:
             if source.is_live:
                 self._lose(SourceError(f"{source.name} returned no picture"))
                 self._wait_backoff()
                 return True
             self.finished = True
-            self._emit("source-finished", source.name)
+            self._emit(EventKind.SOURCE_FINISHED, source.name)
             return False
         frame = Frame(image=image, index=self._index, t_capture=time.perf_counter(), source=source.name)
         self._index += 1
@@ -187,7 +189,7 @@ class CaptureThread(Worker):
         if self.lost:
             self.lost = False
             self._backoff = self.retry_initial
-            self._emit("source-recovered", source.name)
+            self._emit(EventKind.SOURCE_RECOVERED, source.name)
         else:
             self._publish()
         return True

@@ -9,7 +9,7 @@ import json
 import sys
 from pathlib import Path
 
-from studio.core.kinds import EventKind, SourceKind
+from studio.core.kinds import BACKGROUND_KINDS_WITH_FILE, SOURCE_KINDS_WITH_FILE, EventKind, SourceKind
 
 SYNTHETIC = SourceKind.SYNTHETIC.value
 DEMO = "demo"
@@ -83,7 +83,7 @@ def source_settings(src: str, settings) -> None:
         raise SourceError(f"cannot tell what source {src!r} is",
                           hint="give a camera index (0), a device path (/dev/video0), a URL, a video or picture "
                                "file, or synthetic")
-    if s.kind in ("file", "image") and not path.is_file():
+    if s.kind in SOURCE_KINDS_WITH_FILE and not path.is_file():
         raise SourceError(f"source file not found: {path}", hint="check the path")
 
 
@@ -161,7 +161,7 @@ def preflight(args, settings) -> None:
     check_backend(settings.inference.backend, settings.inference.device)
     check_source(settings.source)
     bg = settings.background
-    if bg.kind in ("image", "video") and bg.path and not Path(bg.path).expanduser().is_file():
+    if bg.kind in BACKGROUND_KINDS_WITH_FILE and bg.path and not Path(bg.path).expanduser().is_file():
         from studio.compose.base import BackgroundError
 
         raise BackgroundError(f"background {bg.kind} not found: {bg.path}",

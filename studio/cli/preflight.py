@@ -7,6 +7,7 @@ from pathlib import Path
 
 from studio.core.atomic import check_writable
 from studio.core.errors import BackendUnavailable, SourceError
+from studio.core.kinds import SourceKind
 
 # How `studio` is reached after `make run` (the command lives in the project's virtual environment).
 REACH = "(after `make run`: .venv/bin/studio, or `source .venv/bin/activate` first)"
@@ -55,7 +56,7 @@ def check_backend(backend: str, device: str) -> None:
 def check_source(source_settings) -> None:
     """Files and pictures are opened and one frame read now; cameras and streams are left to the run (they may
     take a few seconds to start, and the run says so when they do not)."""
-    if source_settings.kind == "camera":
+    if source_settings.kind == SourceKind.CAMERA:
         _check_camera_device(source_settings.uri)
         return
     if source_settings.kind not in ("file", "image"):

@@ -35,6 +35,7 @@ from studio.control.sink_set import SinkSet
 from studio.control.thermal import ThermalGovernor
 from studio.core.errors import StudioError
 from studio.core.frame import END_TO_END, Frame, Mask
+from studio.core.kinds import EventKind
 from studio.core.mailbox import LatestSlot
 from studio.core.stats import RateMeter
 from studio.core.worker import Worker
@@ -145,10 +146,10 @@ class OutputThread(Worker):
                 try:
                     self._apply(command)
                 except StudioError as exc:
-                    self._events.emit("error", exc.message, exc.hint)
+                    self._events.emit(EventKind.ERROR, exc.message, exc.hint)
                 except Exception as exc:  # noqa: BLE001 - a failed settings change is reported, the video goes on
                     log.exception("output command %s failed", type(command).__name__)
-                    self._events.emit("error", f"could not apply a change: {exc}")
+                    self._events.emit(EventKind.ERROR, f"could not apply a change: {exc}")
             self._changed = True
             self._publish()
 
@@ -189,10 +190,11 @@ class OutputThread(Worker):
         self._feed.set_max_area(state.max_area)
         if state.throttled:
             log.warning("thermal throttle at %s C", state.temp_c)
-            self._events.emit("warning", f"the box is hot ({state.temp_c:.0f} C): fewer inferences until it cools",
+            self._events.emit(EventKind.WARNING,
+                              f"the box is hot ({state.temp_c:.0f} C): fewer inferences until it cools",
                               f"threshold {state.threshold_c:.0f} C; improve cooling or choose a lighter model")
         else:
-            self._events.emit("info", "temperature back to normal: full inference rate restored")
+            self._events.emit(EventKind.INFO, "temperature back to normal: full inference rate restored")
 
     # -- the frame loop ----------------------------------------------------------------------------------------
     def _run_once(self) -> bool:
@@ -227,7 +229,7 @@ class OutputThread(Worker):
             if now - self._last_error_event > 5.0:
                 self._last_error_event = now
                 log.exception("output frame failed")
-                self._events.emit("error", f"a frame could not be composited: {exc}")
+                self._events.emit(EventKind.ERROR, f"a frame could not be composited: {exc}")
 
     def process(self, frame: Frame, *, repeated: bool = False, t_out: float | None = None) -> None:
         """Take ``frame`` through every stage to every sink. Called on the output thread; a benchmark may drive an

@@ -39,6 +39,7 @@ from studio.control.output_thread import MaskFeed, OutputStages, OutputThread, S
 from studio.control.stats import PipelineStats
 from studio.control.thermal import ThermalGovernor
 from studio.core.frame import Frame
+from studio.core.kinds import EventKind
 from studio.core.mailbox import LatestSlot
 from studio.core.worker import WorkerState
 from studio.inference.base import BackendFactory
@@ -159,20 +160,20 @@ class LivePipeline:
         return list(self._events.history)
 
     def _on_capture_event(self, kind: str, message: str) -> None:
-        if kind == "source-lost":
+        if kind == EventKind.SOURCE_LOST:
             self._source_state = "lost"
-            self._events.emit("source-lost", message)
-        elif kind == "source-recovered":
+            self._events.emit(EventKind.SOURCE_LOST, message)
+        elif kind == EventKind.SOURCE_RECOVERED:
             self._source_state = "running"
-            self._events.emit("source-recovered", message)
-        elif kind == "source-finished":
+            self._events.emit(EventKind.SOURCE_RECOVERED, message)
+        elif kind == EventKind.SOURCE_FINISHED:
             self._source_state = "finished"
-            self._events.emit("info", f"{message}: end of the video; showing its last frame")
-        elif kind == "source-warning":  # e.g. a damaged video file, said once
-            self._events.emit("warning", message, "re-encode or copy the file again, e.g. ffmpeg -i in.mp4 -c:v "
-                                                  "libx264 out.mp4")
+            self._events.emit(EventKind.INFO, f"{message}: end of the video; showing its last frame")
+        elif kind == EventKind.SOURCE_WARNING:  # e.g. a damaged video file, said once
+            self._events.emit(EventKind.WARNING, message,
+                              "re-encode or copy the file again, e.g. ffmpeg -i in.mp4 -c:v libx264 out.mp4")
         else:
-            self._events.emit("info", f"{kind}: {message}")
+            self._events.emit(EventKind.INFO, f"{kind}: {message}")
 
     # -- settings and run-time changes -------------------------------------------------------------------------
     @property

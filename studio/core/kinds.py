@@ -59,6 +59,7 @@ class EventKind(StrKind):
     SOURCE_RECOVERED = "source-recovered"
     SOURCE_CHANGED = "source-changed"
     SOURCE_FINISHED = "source-finished"
+    SOURCE_WARNING = "source-warning"  # the source works but something is off (a damaged video file), said once
     BACKEND_RESTART = "backend-restart"
     BACKEND_FALLBACK = "backend-fallback"
     MODEL_LOADED = "model-loaded"
@@ -68,6 +69,10 @@ class EventKind(StrKind):
     VCAM_FAILED = "vcam-failed"  # the virtual camera could not be opened or written (it is taken out)
     SINK_FAILED = "sink-failed"  # another output (recorder, snapshot, preview) could not be opened or written
 
+
+# Kinds whose setting names a file (source.uri / background.path).
+SOURCE_KINDS_WITH_FILE = (SourceKind.FILE, SourceKind.IMAGE)
+BACKGROUND_KINDS_WITH_FILE = (BackgroundKind.IMAGE, BackgroundKind.VIDEO)
 
 # One answer to "is this a picture / a video" for dialogs, sources and batches (lower-case, with the dot).
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff", ".gif", ".jfif", ".pgm", ".ppm")

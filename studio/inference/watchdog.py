@@ -28,6 +28,7 @@ from typing import Callable
 
 from studio.config.settings import InferenceSettings
 from studio.core.frame import Mask
+from studio.core.kinds import EventKind
 from studio.core.mailbox import LatestSlot
 from studio.core.stats import LatencyWindow, RateMeter
 from studio.core.worker import WorkerState
@@ -42,6 +43,9 @@ from studio.inference.worker import InferenceJob, InferenceResult, InferenceWork
 from studio.models.spec import ModelSpec
 
 log = logging.getLogger(__name__)
+# Kinds the watchdog logs as warnings (the rest are info): the user should hear about these in a log too.
+_WARN_KINDS = frozenset({EventKind.ERROR, EventKind.WARNING, EventKind.BACKEND_RESTART, EventKind.BACKEND_FALLBACK,
+                         EventKind.FATAL, EventKind.BACKEND_HUNG, EventKind.MASK_REJECTED})
 
 EventFn = Callable[[str, str, str], None]
 
@@ -234,8 +238,7 @@ class InferenceSupervisor:
         self._retired = [w for w in self._retired if w.alive or w is worker]
 
     def _emit(self, kind: str, message: str, hint: str = "") -> None:
-        log.log(logging.WARNING if kind in ("error", "warning", "backend-restart", "backend-fallback", FATAL,
-                                            BACKEND_HUNG, MASK_REJECTED) else logging.INFO, "%s: %s", kind, message)
+        log.log(logging.WARNING if kind in _WARN_KINDS else logging.INFO, "%s: %s", kind, message)
         try:
             self._on_event(kind, message, hint)
         except Exception:  # noqa: BLE001 - a subscriber's bug must not stop the watchdog
@@ -263,12 +266,12 @@ class InferenceSupervisor:
                 self._plan.pos, self._plan.failures, self._plan.extended = 0, 0, False
                 self._plan.transient = False
                 del self._plan.chain[1:]
-                self._emit("info", f"retrying inference on {self._plan.label()}")
+                self._emit(EventKind.INFO, f"retrying inference on {self._plan.label()}")
                 self._restart(now, backlog=list(self._recent))
             return
         if cur.ready.is_set() and cur.segmenter is not None and id(cur) not in self._announced:
             self._announced.add(id(cur))
-            self._emit("model-loaded", f"{self._plan.spec.name} on {cur.backend_label}")
+            self._emit(EventKind.MODEL_LOADED, f"{self._plan.spec.name} on {cur.backend_label}")
         rejected = self._rejections.update(cur, now)
         if rejected:
             self._emit(MASK_REJECTED, rejected, "a broken runtime, precision or driver; several in a row restart "
@@ -296,19 +299,19 @@ class InferenceSupervisor:
                 plan.pos += 1
                 plan.failures = 0
                 self.fallbacks += 1
-                self._emit("backend-fallback", f"{plan.spec.name} on {failed} failed ({what}); falling back to "
+                self._emit(EventKind.BACKEND_FALLBACK, f"{plan.spec.name} on {failed} failed ({what}); falling back to "
                            f"{plan.label()}", "quality or speed may change; see the log for the first error")
             elif not plan.transient:
                 return self._fail_for_good(err)  # every backend on the chain failed for good
             elif not hung_out:
                 self._retry_at = now + self.retry_s
-                self._emit("error", f"inference failed on every backend for {plan.spec.name} ({what})",
+                self._emit(EventKind.ERROR, f"inference failed on every backend for {plan.spec.name} ({what})",
                            f"the picture keeps the last mask; retrying in {self.retry_s:.0f} s. Check the model file "
                            "and the runtimes (`studio models verify`)")
                 return
         else:
             self.restarts += 1
-            self._emit("backend-restart", f"{plan.spec.name} on {plan.label()}: {what}; restarting the backend")
+            self._emit(EventKind.BACKEND_RESTART, f"{plan.spec.name} on {plan.label()}: {what}; restarting the backend")
         if self._hung.blocked(plan.label()):  # another worker would hang too, or too many threads hang already
             self._retry_at = now + self.retry_s
             self._emit(BACKEND_HUNG, f"{plan.spec.name}: {self._hung.count()} backend calls hung and never returned; "
@@ -357,12 +360,12 @@ class InferenceSupervisor:
             failed = plan.label()
             plan.pos += 1
             self.fallbacks += 1
-            self._emit("backend-fallback", f"{plan.spec.name} could not start on {failed} ({what}); trying "
+            self._emit(EventKind.BACKEND_FALLBACK, f"{plan.spec.name} could not start on {failed} ({what}); trying "
                        f"{plan.label()}")
             self._candidate = (self._spawn(plan, active=False), plan, now)
         else:
             self._candidate = None
-            self._emit("error", f"could not switch to {plan.spec.name} ({what})",
+            self._emit(EventKind.ERROR, f"could not switch to {plan.spec.name} ({what})",
                        "the previous model keeps running; check the model and backend choice")
 
 

@@ -17,6 +17,7 @@ import time
 import numpy as np
 
 from studio.config import Settings
+from studio.core.kinds import SourceKind
 
 
 class LagProbe:
@@ -114,7 +115,8 @@ def main(argv: list[str] | None = None) -> int:
     w, h = (int(v) for v in args.size.lower().split("x"))
     s = Settings()
     s = dataclasses.replace(
-        s, source=dataclasses.replace(s.source, kind="synthetic", uri="", width=w, height=h, fps=args.fps),
+        s, source=dataclasses.replace(s.source, kind=SourceKind.SYNTHETIC.value, uri="", width=w, height=h,
+                                      fps=args.fps),
         inference=dataclasses.replace(s.inference, model=args.model),
         background=dataclasses.replace(s.background, kind=args.background))
     result = measure(s.validate(), seconds=args.seconds)

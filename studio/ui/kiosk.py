@@ -20,6 +20,7 @@ from PySide6.QtWidgets import QColorDialog, QFileDialog, QListWidgetItem
 
 from studio.config import Settings
 from studio.core.errors import StudioError
+from studio.core.kinds import BackgroundKind, SourceKind
 from studio.ui.bridge import PipelineBridge
 from studio.ui.cutout_worker import CutoutRequest, CutoutResult, CutoutWorker
 from studio.ui.kiosk_layout import BIG, STYLE, KioskLayout
@@ -46,7 +47,7 @@ def kiosk_live_settings(settings: Settings) -> Settings:
         settings,
         inference=dataclasses.replace(settings.inference, model="selfie-landscape"),
         gate=dataclasses.replace(settings.gate, enabled=True, static_fps=1.0, moderate_fps=2.0, fast_fps=2.0),
-        background=dataclasses.replace(settings.background, kind="color"),
+        background=dataclasses.replace(settings.background, kind=BackgroundKind.COLOR.value),
         output=dataclasses.replace(settings.output, vcam=False, record=""),
     )
 
@@ -164,7 +165,7 @@ class KioskWindow(KioskLayout):
             source = demo_source(settings.source.width, settings.source.height, settings.source.fps)
         source = product_scene_for(source)
         self.demo_badge.set_shown(getattr(source, "name", "").startswith("synthetic"))  # while it runs
-        if getattr(source, "scene", "") == "product" and settings.source.kind == "auto":
+        if getattr(source, "scene", "") == "product" and settings.source.kind == SourceKind.AUTO:
             self.banners.show_message("No camera found: showing a demo product",
                                       "plug in a camera, or set the source in the main window's settings",
                                       "info", key="demo", timeout_ms=8000)

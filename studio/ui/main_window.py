@@ -16,7 +16,6 @@ from PySide6.QtWidgets import QDockWidget, QMainWindow, QScrollArea, QTabWidget,
 
 from studio.config import Settings
 from studio.core.errors import StudioError
-from studio.core.kinds import EventKind
 from studio.ui.banner import BannerArea, CornerBadge
 from studio.ui.bridge import PipelineBridge
 from studio.ui.panels.background import BackgroundPanel
@@ -26,6 +25,7 @@ from studio.ui.panels.source import SourcePanel
 from studio.ui.panels.stats import StatsPanel, field
 from studio.ui.preview import PreviewWidget
 from studio.ui.settings_controller import SettingsController
+from studio.core.kinds import EventKind, SourceKind
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +34,7 @@ log = logging.getLogger(__name__)
 _K = EventKind
 EVENT_LEVELS = {_K.ERROR: "error", _K.WARNING: "warning", _K.INFO: "info", _K.SOURCE_LOST: "warning",
                 _K.SOURCE_RECOVERED: "info", _K.SOURCE_CHANGED: "info", _K.SOURCE_FINISHED: "info",
+                _K.SOURCE_WARNING: "warning",
                 _K.BACKEND_RESTART: "warning", _K.BACKEND_FALLBACK: "warning", _K.MODEL_LOADED: "info",
                 _K.FATAL: "error", _K.BACKEND_HUNG: "error", _K.MASK_REJECTED: "warning", _K.VCAM_FAILED: "error",
                 _K.SINK_FAILED: "error"}
@@ -165,7 +166,7 @@ class MainWindow(QMainWindow):
             s = settings.source
             source = demo_source(s.width, s.height, s.fps)
         self.demo_badge.set_shown(getattr(source, "name", "").startswith("synthetic"))
-        if getattr(source, "name", "").startswith("synthetic") and settings.source.kind == "auto":
+        if getattr(source, "name", "").startswith("synthetic") and settings.source.kind == SourceKind.AUTO:
             self.banners.show_message("No camera found: showing the demo source",
                                       "plug in a camera and pick it in Source, or open a video file or an image",
                                       "info", key="demo", timeout_ms=8000)

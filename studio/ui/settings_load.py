@@ -12,6 +12,7 @@ from pathlib import Path
 
 from studio.config import Settings
 from studio.core.errors import StudioError
+from studio.core.kinds import BACKGROUND_KINDS_WITH_FILE, SOURCE_KINDS_WITH_FILE
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -65,12 +66,12 @@ def _missing_files(settings: Settings, keep: str) -> tuple[Settings, list[Studio
     """Files the settings point at that are gone: the background picture or video, a source file."""
     problems = []
     bg = settings.background
-    if bg.kind in ("image", "video") and bg.path and not Path(bg.path).expanduser().is_file():
+    if bg.kind in BACKGROUND_KINDS_WITH_FILE and bg.path and not Path(bg.path).expanduser().is_file():
         problems.append(StudioError(f"the background {bg.kind} {bg.path} is gone: using the default background",
                                     hint="pick another one in Background; " + keep))
         settings = dataclasses.replace(settings, background=type(bg)())
     src = settings.source
-    if src.kind in ("file", "image") and src.uri and not Path(src.uri).expanduser().is_file():
+    if src.kind in SOURCE_KINDS_WITH_FILE and src.uri and not Path(src.uri).expanduser().is_file():
         problems.append(StudioError(f"the source file {src.uri} is gone: using the default source",
                                     hint="pick a camera, a video file or a picture in Source; " + keep))
         settings = dataclasses.replace(settings, source=type(src)())

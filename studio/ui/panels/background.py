@@ -19,7 +19,8 @@ from PySide6.QtWidgets import (
 from studio.core import paths
 from studio.ui.preview import checker_brush_pixmap
 from studio.ui.qimage import bgr_to_qimage
-from studio.core.kinds import MOVING_SOURCE_SUFFIXES, STILL_SOURCE_SUFFIXES
+from studio.core.kinds import (BACKGROUND_KINDS_WITH_FILE, MOVING_SOURCE_SUFFIXES, STILL_SOURCE_SUFFIXES,
+                                 BackgroundKind)
 from studio.ui.settings_controller import SettingsController
 
 log = logging.getLogger(__name__)
@@ -175,13 +176,13 @@ class BackgroundPanel(QWidget):
         self._filling = True
         try:
             self.gallery.clear()
-            self._add("None (transparent)", {"kind": "none"}, _tile(checker_brush_pixmap(8)))
-            self._add("Blur", {"kind": "blur"}, _blur_tile())
+            self._add("None (transparent)", {"kind": BackgroundKind.NONE.value}, _tile(checker_brush_pixmap(8)))
+            self._add("Blur", {"kind": BackgroundKind.BLUR.value}, _blur_tile())
             colour = self.controller.settings.background.color
             for c in dict.fromkeys([*SWATCHES, colour]):
-                self._add(colour_name(c), {"kind": "color", "color": c}, _tile(QColor(c)))
+                self._add(colour_name(c), {"kind": BackgroundKind.COLOR.value, "color": c}, _tile(QColor(c)))
             for p in bundled_backgrounds():
-                self._add(p.stem.replace("-", " "), {"kind": "image", "path": str(p)}, thumbnail(p))
+                self._add(p.stem.replace("-", " "), {"kind": BackgroundKind.IMAGE.value, "path": str(p)}, thumbnail(p))
             for path in self.controller.settings.recent_backgrounds:
                 kind = kind_for_path(path)
                 if kind and Path(path).is_file():
@@ -211,9 +212,9 @@ class BackgroundPanel(QWidget):
     def _select_current(self) -> None:
         b = self.controller.settings.background
         match = {"kind": b.kind}
-        if b.kind == "color":
+        if b.kind == BackgroundKind.COLOR:
             match["color"] = b.color
-        elif b.kind in ("image", "video"):
+        elif b.kind in BACKGROUND_KINDS_WITH_FILE:
             match["path"] = b.path
         i = self.find(**match)
         if i >= 0:
@@ -236,14 +237,14 @@ class BackgroundPanel(QWidget):
     def _blur_changed(self, v: int) -> None:
         v = v | 1  # odd kernel sizes only
         self.controller.update("background", blur_strength=v)
-        if self.controller.settings.background.kind != "blur":
-            self.gallery.setCurrentRow(self.find(kind="blur"))
+        if self.controller.settings.background.kind != BackgroundKind.BLUR:
+            self.gallery.setCurrentRow(self.find(kind=BackgroundKind.BLUR.value))
 
     def set_colour(self, colour: str) -> None:
-        i = self.find(kind="color", color=colour)
+        i = self.find(kind=BackgroundKind.COLOR.value, color=colour)
         if i < 0:
             self._filling = True
-            self._add(colour_name(colour), {"kind": "color", "color": colour}, _tile(QColor(colour)))
+            self._add(colour_name(colour), {"kind": BackgroundKind.COLOR.value, "color": colour}, _tile(QColor(colour)))
             self._filling = False
             i = self.gallery.count() - 1
         self.gallery.setCurrentRow(i)

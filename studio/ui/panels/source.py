@@ -10,7 +10,7 @@ from PySide6.QtWidgets import (
     QComboBox, QFileDialog, QFormLayout, QHBoxLayout, QLabel, QPushButton, QSpinBox, QVBoxLayout, QWidget,
 )
 
-from studio.core.kinds import MOVING_SOURCE_SUFFIXES, STILL_SOURCE_SUFFIXES
+from studio.core.kinds import MOVING_SOURCE_SUFFIXES, SOURCE_KINDS_WITH_FILE, STILL_SOURCE_SUFFIXES, SourceKind
 from studio.ui.settings_controller import SettingsController
 
 log = logging.getLogger(__name__)
@@ -34,7 +34,7 @@ def camera_entries() -> tuple[list[tuple[str, dict]], str]:
         uri = str(cam.uri)
         sizes = getattr(cam, "sizes", None) or []
         modes = f" ({', '.join(f'{w}x{h}' for w, h in sizes[:3])})" if sizes else ""
-        entries.append((f"{cam.name or 'camera'} [{cam.path}]{modes}", {"kind": "camera", "uri": uri}))
+        entries.append((f"{cam.name or 'camera'} [{cam.path}]{modes}", {"kind": SourceKind.CAMERA.value, "uri": uri}))
     note = "" if entries else "no camera found: plug one in and press Refresh, or use the demo, a file or an image"
     return entries, note
 
@@ -94,12 +94,12 @@ class SourcePanel(QWidget):
         self._populating = True
         try:
             self.combo.clear()
-            self.combo.addItem("Demo (synthetic person)", {"kind": "synthetic", "uri": ""})
+            self.combo.addItem("Demo (synthetic person)", {"kind": SourceKind.SYNTHETIC.value, "uri": ""})
             cams, note = camera_entries()
             for label, data in cams:
                 self.combo.addItem(label, data)
             s = self.controller.settings.source
-            if s.kind in ("file", "image") and s.uri:
+            if s.kind in SOURCE_KINDS_WITH_FILE and s.uri:
                 self.combo.addItem(f"{s.kind}: {Path(s.uri).name}", {"kind": s.kind, "uri": s.uri})
             self.note.setText(note)
             self._select_current()
@@ -110,7 +110,7 @@ class SourcePanel(QWidget):
         s = self.controller.settings.source
         for i in range(self.combo.count()):
             d = self.combo.itemData(i)
-            if d["kind"] == s.kind and (d["uri"] == s.uri or s.kind == "synthetic"):
+            if d["kind"] == s.kind and (d["uri"] == s.uri or s.kind == SourceKind.SYNTHETIC):
                 self.combo.setCurrentIndex(i)
                 return
 
@@ -131,9 +131,9 @@ class SourcePanel(QWidget):
         self.choose(d["kind"], d["uri"])
 
     def _pick(self, kind: str) -> None:
-        exts = VIDEO_EXT if kind == "file" else IMAGE_EXT
+        exts = VIDEO_EXT if kind == SourceKind.FILE else IMAGE_EXT
         pattern = " ".join(f"*{e}" for e in exts)
-        title = "Open a video file" if kind == "file" else "Open an image"
+        title = "Open a video file" if kind == SourceKind.FILE else "Open an image"
         path, _ = QFileDialog.getOpenFileName(self, title, "", f"{kind} ({pattern});;all files (*)")
         if path:
             self.choose(kind, path)
@@ -142,7 +142,7 @@ class SourcePanel(QWidget):
         """Switch to this source (also what the file pickers and the list end in)."""
         ok = self.controller.update("source", kind=kind, uri=uri)
         if ok:
-            if kind in ("file", "image") and self.combo.findText(f"{kind}: {Path(uri).name}") < 0:
+            if kind in SOURCE_KINDS_WITH_FILE and self.combo.findText(f"{kind}: {Path(uri).name}") < 0:
                 self._populating = True
                 self.combo.addItem(f"{kind}: {Path(uri).name}", {"kind": kind, "uri": uri})
                 self._populating = False
@@ -155,7 +155,7 @@ class SourcePanel(QWidget):
     def _mode_changed(self, *_):
         w, h = self.resolution.currentData()
         if self.controller.update("source", width=w, height=h, fps=float(self.fps.value())):
-            if self.controller.settings.source.kind in ("camera", "synthetic", "auto"):
+            if self.controller.settings.source.kind in (SourceKind.CAMERA, SourceKind.SYNTHETIC, SourceKind.AUTO):
                 s = self.controller.settings.source
                 self.source_chosen.emit(s.kind, s.uri)
 
