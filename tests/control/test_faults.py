@@ -18,17 +18,10 @@ from studio.control.pipeline import LivePipeline
 from studio.core.errors import BackendUnavailable
 from studio.core.worker import live_studio_threads
 from studio.output.simple import CallbackSink
+from waiting import wait_for
 
 W, H, FPS = 320, 240, 30.0
 
-
-def wait_for(cond, timeout=20.0, what="condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if cond():
-            return
-        time.sleep(0.02)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 class Alphas:

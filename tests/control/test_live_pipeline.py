@@ -19,17 +19,10 @@ from studio.core.errors import ModelError, SourceError
 from studio.core.frame import END_TO_END, STAGES
 from studio.core.worker import WorkerState, live_studio_threads
 from studio.output.simple import CallbackSink, NullSink
+from waiting import wait_for
 
 W, H, FPS = 320, 240, 30.0
 
-
-def wait_for(cond, timeout=15.0, what="condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if cond():
-            return
-        time.sleep(0.02)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def settings(**inference) -> Settings:
