@@ -4,7 +4,6 @@ is not what is under test: output keeps flowing through crashes, hangs and a los
 from __future__ import annotations
 
 import threading
-import time
 
 import numpy as np
 import pytest
