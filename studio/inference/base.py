@@ -53,6 +53,12 @@ class Backend(Protocol):
     def close(self) -> None: ...
 
 
+def spatial_dims(shape, layout: str) -> tuple:
+    """(height, width) of an input ``shape`` in ``layout`` ("NCHW" or "NHWC"), as the runtime reports them (a dynamic
+    dim may be a name, None or -1: each runtime decides what that accepts)."""
+    return (shape[2], shape[3]) if layout == "NCHW" else (shape[1], shape[2])
+
+
 @dataclass(frozen=True)
 class SelectionReport:
     """How a backend was chosen: what runs, why, and every (name, device) tried on the way with its error or None."""

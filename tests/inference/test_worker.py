@@ -20,15 +20,7 @@ from studio.core.mailbox import LatestSlot  # noqa: E402
 from studio.inference.segmenter import Segmenter  # noqa: E402
 from studio.inference.watchdog import InferenceSupervisor  # noqa: E402
 from studio.inference.worker import InferenceJob, InferenceWorker  # noqa: E402
-
-
-def wait_for(cond, timeout=10.0, what="condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if cond():
-            return
-        time.sleep(0.01)
-    raise AssertionError(f"timed out waiting for {what}")
+from waiting import wait_for  # noqa: E402
 
 
 def job(i: int, tier: str = "fast") -> InferenceJob:

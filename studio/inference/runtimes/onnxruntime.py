@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from studio.core.errors import BackendUnavailable, ModelError
-from studio.inference.base import BackendInfo
+from studio.inference.base import BackendInfo, spatial_dims
 from studio.models.spec import ModelSpec
 
 log = logging.getLogger(__name__)
@@ -255,10 +255,7 @@ class OnnxRuntimeBackend:
     def supports_shape(self, width: int, height: int) -> bool:
         if not self._input_shape:
             return False
-        if self._layout == "NCHW":
-            dims = (self._input_shape[2], self._input_shape[3])
-        else:
-            dims = (self._input_shape[1], self._input_shape[2])
+        dims = spatial_dims(self._input_shape, self._layout)
         # Symbolic dims come back as str (or None); those accept any size.
         return all(not isinstance(d, int) or d <= 0 or d == want for d, want in zip(dims, (height, width)))
 

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from studio.core.errors import BackendUnavailable, ModelError
-from studio.inference.base import BackendInfo
+from studio.inference.base import BackendInfo, spatial_dims
 from studio.inference.cache import EngineKey, file_sha256, shape_profile
 from studio.models.spec import ModelSpec
 
@@ -243,10 +243,7 @@ class OpenVinoBackend:
     def supports_shape(self, width: int, height: int) -> bool:
         if not self._input_pshape:
             return False
-        if self._layout == "NCHW":
-            dims = (self._input_pshape[2], self._input_pshape[3])
-        else:
-            dims = (self._input_pshape[1], self._input_pshape[2])
+        dims = spatial_dims(self._input_pshape, self._layout)
         return all(d <= 0 or d == want for d, want in zip(dims, (height, width)))
 
     @property
