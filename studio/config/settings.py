@@ -19,7 +19,7 @@ import tomli_w
 from studio.core import paths
 from studio.core.atomic import write_text_atomic
 from studio.core.errors import StudioError
-from studio.core.kinds import BackgroundKind, SourceKind
+from studio.core.kinds import AlignMode, BackgroundKind, SourceKind
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -146,6 +146,21 @@ class OutputSettings:
 
 
 @dataclass
+class LiveSettings:
+    """How the live output trades latency for a mask that matches its frame, and when it idles."""
+
+    align_mask: str = AlignMode.AUTO.value  # an AlignMode
+    latency_budget_ms: float = 0.0  # 0 = auto: what keeps capture -> output under one frame interval
+    idle_when_unwatched: bool = True  # a virtual camera nobody reads: stop inference, send a still slate
+    release_camera_when_idle: bool = False  # close the camera while idle (its light goes off; reopening takes time)
+
+    def validate(self) -> None:
+        _check(self.align_mask in AlignMode.values(), "live.align_mask",
+               f"unknown {self.align_mask!r} (use {', '.join(AlignMode.values())})")
+        check_range("live.latency_budget_ms", self.latency_budget_ms, 0, 1000)
+
+
+@dataclass
 class ThermalSettings:
     threshold_c: float = 75.0
     hysteresis_c: float = 5.0
@@ -180,6 +195,7 @@ class Settings:
     refine: RefineSettings = field(default_factory=RefineSettings)
     background: BackgroundSettings = field(default_factory=BackgroundSettings)
     output: OutputSettings = field(default_factory=OutputSettings)
+    live: LiveSettings = field(default_factory=LiveSettings)
     thermal: ThermalSettings = field(default_factory=ThermalSettings)
     kiosk: KioskSettings = field(default_factory=KioskSettings)
     recent_backgrounds: list[str] = field(default_factory=list)

@@ -49,6 +49,13 @@ class BackgroundKind(StrKind):
     NONE = "none"  # transparent
 
 
+class AlignMode(StrKind):
+    """live.align_mask: whether the output waits (bounded) for the mask of the frame it is about to composite."""
+
+    AUTO = "auto"  # wait when the model's recent work fits the latency budget, else use the newest mask
+    OFF = "off"  # never wait: every frame gets the newest mask there is
+
+
 class EventKind(StrKind):
     """What a PipelineEvent reports; the GUI's banners and the CLI's reactions key on these."""
 
