@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from typing import Generic, TypeVar
+from typing import Callable, Generic, TypeVar
 
 T = TypeVar("T")
 
@@ -48,6 +48,15 @@ class LatestSlot(Generic[T]):
     def peek(self) -> T | None:
         """The newest item, read or not; never waits."""
         with self._cond:
+            return self._item
+
+    def wait_until(self, wanted: Callable[[T], bool], timeout: float) -> T | None:
+        """The newest item once ``wanted(item)`` holds, waiting at most ``timeout`` seconds; on timeout or close
+        the newest item as it is (maybe not wanted, maybe None). Consumes nothing: the output thread waits here,
+        bounded, for the mask of the frame it is about to composite, and takes the newest one when it is late."""
+        with self._cond:
+            self._cond.wait_for(lambda: self._closed or (self._item is not None and wanted(self._item)),
+                                max(0.0, timeout))
             return self._item
 
     @property

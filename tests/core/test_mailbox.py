@@ -34,3 +34,28 @@ def test_close_wakes_waiters():
     slot.close()
     t.join(5)
     assert not t.is_alive() and got == [None]
+
+
+def test_wait_until_returns_the_wanted_item_or_the_newest_when_it_is_late():
+    slot: LatestSlot[int] = LatestSlot()
+    assert slot.wait_until(lambda v: v >= 5, 0.0) is None  # empty, late: nothing
+    slot.put(3)
+    assert slot.wait_until(lambda v: v >= 5, 0.0) == 3  # late: the newest there is
+    got = []
+    t = threading.Thread(target=lambda: got.append(slot.wait_until(lambda v: v >= 5, 10.0)))
+    t.start()
+    slot.put(4)  # not wanted yet: the waiter keeps waiting
+    slot.put(5)
+    t.join(5)
+    assert got == [5]
+    assert slot.get(timeout=0) == 5  # waiting consumed nothing
+
+
+def test_wait_until_wakes_on_close():
+    slot: LatestSlot[int] = LatestSlot()
+    got = []
+    t = threading.Thread(target=lambda: got.append(slot.wait_until(lambda v: True, 10.0)))
+    t.start()
+    slot.close()
+    t.join(5)
+    assert not t.is_alive() and got == [None]
