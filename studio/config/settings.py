@@ -95,6 +95,11 @@ class GateSettings:
     fast_threshold: float = 0.03
     hysteresis: float = 0.5  # a tier is left only when the level falls below threshold * (1 - hysteresis)
     hold_s: float = 0.5  # minimum time in a tier before stepping down
+    # The static tier (see MotionGate): it runs on change, else as a keep-alive this often, and its inference takes
+    # at most max_duty of one core (the model's measured cost sets the least interval: 200 ms at 0.2 -> 1/s).
+    change_threshold: float = 0.001  # fraction of pixels moving that counts as "the picture changed"
+    keepalive_s: float = 2.0
+    max_duty: float = 0.2
 
     def validate(self) -> None:
         check_range("gate.static_fps", self.static_fps, 0, 240, lo_open=True)
@@ -105,6 +110,9 @@ class GateSettings:
         _check(self.moderate_threshold < self.fast_threshold, "gate.thresholds", "need 0 < moderate < fast")
         check_range("gate.hysteresis", self.hysteresis, 0, 1, hi_open=True)
         check_range("gate.hold_s", self.hold_s, 0, 60)
+        check_range("gate.change_threshold", self.change_threshold, 0, 1, hi_open=True)
+        check_range("gate.keepalive_s", self.keepalive_s, 0, 600, lo_open=True)
+        check_range("gate.max_duty", self.max_duty, 0, 1, lo_open=True)
 
 
 @dataclass

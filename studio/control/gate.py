@@ -12,11 +12,20 @@ frame, against several ms for one inference) as the fraction of pixels whose bri
 Stepping up is immediate (a motion burst must not wait); stepping down (one tier at a time) needs the level to fall
 below the tier's threshold times ``1 - hysteresis`` and the tier to have been held for ``hold_s``. ``max_tier`` caps the tier (the thermal
 governor lowers it on a hot box). The first frame, a size change and a scene cut always run inference.
+
+The static tier does not run on a clock: a still picture has nothing new to say. It runs when the picture changed
+(a level of at least ``change_threshold`` on any frame since the last inference, so a change the cap held back is
+still run once the cap allows) and otherwise only as a keep-alive every ``keepalive_s``. Its rate is capped twice:
+by ``static_fps`` and by the model's cost, so that inference takes at most ``max_duty`` of one core in a still
+scene (``cost()`` is the inference side's recent work time per mask; a 200 ms model at 0.2 runs at most once a
+second, selfie's 4 ms fits 5/s easily). The moving tiers are not capped by cost: a moving subject needs every mask
+the model can give, and the inference worker takes only the newest frame anyway.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Callable
 
 import cv2
 import numpy as np
@@ -33,7 +42,7 @@ class GateDecision:
     level: float  # fraction of pixels that moved since the previous frame, 0..1
     tier: str  # one of TIERS, after the max_tier cap
     run_inference: bool
-    reason: str = ""  # "first", "cut", "due", "" (skipped)
+    reason: str = ""  # "first", "cut", "due" (a moving tier's rate), "change", "keepalive", "" (skipped)
 
 
 def tier_index(tier: str) -> int:
@@ -46,9 +55,13 @@ def tier_index(tier: str) -> int:
 class MotionGate:
     """Not thread-safe: one gate per output thread. ``configure`` and ``max_tier`` are set from that same thread."""
 
-    def __init__(self, settings: GateSettings | None = None, *, width: int = 160) -> None:
+    def __init__(self, settings: GateSettings | None = None, *, width: int = 160,
+                 cost: Callable[[], float] | None = None) -> None:
         self.settings = settings or GateSettings()
         self.width = width
+        # Seconds of inference work per mask, recently (NaN or 0 while unknown): caps the static tier's duty cycle.
+        self.cost = cost or (lambda: 0.0)
+        self._dirty = False  # the picture changed since the last inference
         self._max_tier = len(TIERS) - 1
         self._frame_size: tuple[int, int] | None = None
         self._prev: np.ndarray | None = None
@@ -76,11 +89,18 @@ class MotionGate:
     def max_tier(self, tier: str) -> None:
         self._max_tier = tier_index(tier)
 
+    @property
+    def small_grey(self) -> np.ndarray | None:
+        """The last frame's small grey copy (a buffer the next update overwrites; copy to keep it): the mask warper
+        measures motion on it rather than shrinking the frame a second time."""
+        return self._prev  # motion_level swaps the buffers: the frame just measured is in _prev
+
     def reset(self) -> None:
         """Forget the previous frame: the next one runs inference (used after a source swap)."""
         self._frame_size = None
         self._last_run = None
         self._last_t = None
+        self._dirty = False
 
     # -- per frame ---------------------------------------------------------------------------------------------
     def _allocate(self, w: int, h: int) -> None:
@@ -133,6 +153,24 @@ class MotionGate:
                 return self._tier - 1
         return self._tier
 
+    def static_interval(self) -> float:
+        """The least time between two static-tier inferences: ``static_fps`` or the duty cap, whichever is longer."""
+        s = self.settings
+        cost = self.cost()
+        cost = cost if cost > 0 else 0.0  # NaN or 0 while no mask has come yet: nothing to cap by
+        return max(1.0 / s.static_fps, cost / s.max_duty)
+
+    def _static_run(self, t: float) -> str:
+        """Why the static tier runs now ("change" or "keepalive"), or "" when it skips."""
+        since = t - self._last_run
+        interval = self.static_interval()
+        slack = 0.5 * self._dt  # half a frame: timestamp jitter must not push a run one frame late
+        if self._dirty and since >= interval - slack:
+            return "change"
+        if since >= max(self.settings.keepalive_s, interval) - slack:
+            return "keepalive"
+        return ""
+
     def update(self, frame_bgr: np.ndarray, t: float) -> GateDecision:
         """Motion level, tier and whether to run inference for the frame captured at ``t`` (seconds)."""
         if self._last_t is not None and t > self._last_t:
@@ -142,21 +180,28 @@ class MotionGate:
         if level is None:
             self.level = 0.0
             self._tier, self._tier_since, self._last_run = len(TIERS) - 1, t, t
+            self._dirty = False
             return GateDecision(0.0, TIERS[min(self._tier, self._max_tier)], True, "first")
         self.level = level
+        if level >= self.settings.change_threshold:
+            self._dirty = True
         if level >= SCENE_CUT_FRACTION:
             self._tier, self._tier_since, self._last_run = len(TIERS) - 1, t, t
+            self._dirty = False
             return GateDecision(level, TIERS[min(self._tier, self._max_tier)], True, "cut")
         new = self._next_tier(level, t)
         if new != self._tier:
             self._tier, self._tier_since = new, t
         tier = min(self._tier, self._max_tier)
-        if not self.settings.enabled:
-            run = True
+        if not self.settings.enabled or self._last_run is None:
+            reason = "due"
+        elif tier == 0:
+            reason = self._static_run(t)
         else:
             rate = self._rate(tier)
             # Half a frame of tolerance: at 30 fps a 15/s tier runs on every second frame despite timestamp jitter.
-            run = rate <= 0 or self._last_run is None or t - self._last_run >= 1.0 / rate - 0.5 * self._dt
-        if run:
-            self._last_run = t
-        return GateDecision(level, TIERS[tier], run, "due" if run else "")
+            due = rate <= 0 or t - self._last_run >= 1.0 / rate - 0.5 * self._dt
+            reason = "due" if due else ""
+        if reason:
+            self._last_run, self._dirty = t, False
+        return GateDecision(level, TIERS[tier], bool(reason), reason)
