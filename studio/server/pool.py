@@ -20,7 +20,8 @@ T = TypeVar("T")
 
 
 class ModelPool:
-    """Opens each (model, backend, device) once, on first use, and keeps it until ``close``."""
+    """Opens each (model, backend, device, quality) once, on first use, and keeps it until ``close``. Quality "best"
+    is a FusedSegmenter (studio.stills.quality) built over the same opener, so it opens its models the same way."""
 
     def __init__(self, opener: Callable | None = None) -> None:
         if opener is None:
@@ -29,12 +30,12 @@ class ModelPool:
             opener = open_segmenter
         self._open = opener
         self._lock = threading.Lock()
-        self._entries: dict[tuple[str, str, str], tuple[object, threading.Lock]] = {}
-        self._opening: dict[tuple[str, str, str], threading.Lock] = {}
+        self._entries: dict[tuple[str, str, str, str], tuple[object, threading.Lock]] = {}
+        self._opening: dict[tuple[str, str, str, str], threading.Lock] = {}
 
-    def get(self, model: str, backend: str = "auto", device: str = "auto"):
+    def get(self, model: str, backend: str = "auto", device: str = "auto", quality: str = "fast"):
         """(segmenter, its lock); opens the model the first time (never twice, even when asked concurrently)."""
-        key = (model, backend, device)
+        key = (model, backend, device, quality)
         with self._lock:
             if key in self._entries:
                 return self._entries[key]
@@ -43,17 +44,24 @@ class ModelPool:
             with self._lock:
                 if key in self._entries:
                     return self._entries[key]
-            seg = self._open(model, backend, device)  # StudioError (ModelError, BackendUnavailable) propagates
+            seg = self._open_one(model, backend, device, quality)  # StudioError (ModelError, ...) propagates
             entry = (seg, threading.Lock())
             with self._lock:
                 self._entries[key] = entry
                 self._opening.pop(key, None)
-            log.info("opened %s on %s", model, seg.backend_label)
+            log.info("opened %s (quality %s) on %s", model, quality, seg.backend_label)
             return entry
+
+    def _open_one(self, model: str, backend: str, device: str, quality: str):
+        if quality == "fast":
+            return self._open(model, backend, device)
+        from studio.stills.quality import FusedSegmenter
+
+        return FusedSegmenter(model, backend, device, opener=self._open)
 
     def loaded(self) -> list[dict]:
         with self._lock:
-            return [{"model": k[0], "backend": k[1], "device": k[2], "runs_on": seg.backend_label}
+            return [{"model": k[0], "backend": k[1], "device": k[2], "quality": k[3], "runs_on": seg.backend_label}
                     for k, (seg, _lock) in self._entries.items()]
 
     def close(self) -> None:

@@ -53,6 +53,7 @@ def _errors(*codes: int, token: bool) -> dict:
 
 _RESULT_HEADERS = {
     "X-Studio-Model": {"schema": {"type": "string"}, "description": "the model that cut it out"},
+    "X-Studio-Quality": {"schema": {"type": "string"}, "description": "fast or best (?quality=)"},
     "X-Studio-Runs-On": {"schema": {"type": "string"}, "description": "runtime and device, e.g. 'openvino on cpu'"},
     "X-Studio-Size": {"schema": {"type": "string"}, "description": "WIDTHxHEIGHT of the result"},
     "X-Studio-Cutout-Ms": {"schema": {"type": "string"}, "description": "decode-free cutout time in ms"},
@@ -85,8 +86,12 @@ def build_router(service) -> APIRouter:
                                                   description="scale the picture down so its longer side is at "
                                                               "most this many pixels first"),
                      refine: bool = Query(True, description="edge-aware refinement of the mask at full size "
-                                                            "(false: the model's mask, resized)")) -> None:
-            self.model, self.max_side, self.refine = model, max_side, refine
+                                                            "(false: the model's mask, resized)"),
+                     quality: Literal["fast", "best"] = Query("fast", description="best: several looks and models "
+                                                                                 "fused (about 1 s a picture on two "
+                                                                                 "cores; studio process --quality)")
+                     ) -> None:
+            self.model, self.max_side, self.refine, self.quality = model, max_side, refine, quality
             self.background = parse_background(background)
 
     async def read_upload(request: Request) -> bytes:
@@ -118,7 +123,7 @@ def build_router(service) -> APIRouter:
             from studio.stills.cutout import STILL_REFINE, cut_out
 
             image = fit_max_side(decode_upload(data, limits), o.max_side)
-            seg, lock = service.pool.get(o.model, opts.backend, opts.device)
+            seg, lock = service.pool.get(o.model, opts.backend, opts.device, o.quality)
             with lock:
                 cut = cut_out(seg, image, refine=STILL_REFINE if o.refine else None)
             return picture(cut, o.background), seg.backend_label, cut.seconds
@@ -126,7 +131,8 @@ def build_router(service) -> APIRouter:
         left = max(0.05, limits.request_timeout_s - (time.monotonic() - t0))
         pic, label, seconds = await service.queue.run(
             job, left, retry_after_s=service.queue.retry_after_s(service.stats.typical_job_s()))
-        return pic, {"model": o.model, "runs_on": label, "cutout_ms": round(seconds * 1000, 2)}, t0
+        return pic, {"model": o.model, "quality": o.quality, "runs_on": label,
+                     "cutout_ms": round(seconds * 1000, 2)}, t0
 
     @router.post("/process", dependencies=guarded, openapi_extra=UPLOAD_BODY, response_class=Response,
                  summary="Cut out one picture",
@@ -145,7 +151,7 @@ def build_router(service) -> APIRouter:
         body = await run_in_threadpool(encode, pic, fmt)
         service.stats.done("process", time.monotonic() - t0)
         return Response(body, media_type=MEDIA_TYPES[fmt], headers={
-            "X-Studio-Model": meta["model"], "X-Studio-Runs-On": meta["runs_on"],
+            "X-Studio-Model": meta["model"], "X-Studio-Quality": meta["quality"], "X-Studio-Runs-On": meta["runs_on"],
             "X-Studio-Size": f"{pic.shape[1]}x{pic.shape[0]}", "X-Studio-Cutout-Ms": str(meta["cutout_ms"])})
 
     @router.post("/tiles", dependencies=guarded, openapi_extra=UPLOAD_BODY, response_class=StreamingResponse,
@@ -176,8 +182,8 @@ def build_router(service) -> APIRouter:
         s = service.stats
         tel = await run_in_threadpool(s.telemetry)  # sysfs/psutil/NVML off the loop; never waits for a worker
         loaded = service.pool.loaded()
-        default = next((m["runs_on"] for m in loaded if (m["model"], m["backend"], m["device"]) ==
-                        (opts.model, opts.backend, opts.device)), None)
+        default = next((m["runs_on"] for m in loaded if (m["model"], m["backend"], m["device"], m["quality"]) ==
+                        (opts.model, opts.backend, opts.device, "fast")), None)
         q = service.queue
         return Health(status="ok" if service.ready else "starting", model=opts.model, backend=opts.backend,
                       device=opts.device, runs_on=default, models=service.models, loaded=loaded,

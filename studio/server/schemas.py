@@ -50,6 +50,7 @@ class LoadedModel(BaseModel):
     model: str
     backend: str
     device: str
+    quality: str = Field("fast", description="fast: one look with one model; best: quality mode's fused looks")
     runs_on: str = Field(description="what actually runs, e.g. 'openvino 2025.1 on CPU'")
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import time
 from contextlib import contextmanager
+from types import SimpleNamespace
 
 import cv2
 import numpy as np
@@ -24,6 +25,9 @@ class FakeSegmenter:
     """A disc in the middle, at 64x64; ``delay`` seconds per picture (a slow model)."""
 
     backend_label = "fake on cpu"
+    # what quality mode (studio.stills.quality.FusedSegmenter, ?quality=best) reads: an object model, 64x64 input
+    spec = SimpleNamespace(name="fake", kind="object", input_size=(64, 64))
+    report = None
 
     def __init__(self, delay: float = 0.0) -> None:
         self.delay = delay

@@ -117,7 +117,7 @@ def test_page_and_schema_are_served(real_server, client):
         assert {"400", "408", "413", "415", "422", "503", "504"} <= set(op["responses"])
         assert {"image/jpeg", "image/png", "image/webp", "multipart/form-data"} <= set(op["requestBody"]["content"])
         names = {p["name"] for p in op["parameters"]}
-        assert {"model", "background", "max_side", "refine"} <= names
+        assert {"model", "background", "max_side", "refine", "quality"} <= names
     assert {p["name"] for p in paths["/process"]["post"]["parameters"]} >= {"format"}
     assert {p["name"] for p in paths["/tiles"]["post"]["parameters"]} >= {"tile"}
     assert client.get(real_server.url + "/docs").status_code == 200
@@ -129,3 +129,19 @@ def test_one_session_per_model_even_when_asked_for_another(real_server, client):
         assert r.status_code == 200 and r.headers["x-studio-model"] == "selfie-landscape"
     loaded = client.get(real_server.url + "/health").json()["loaded"]
     assert sorted(m["model"] for m in loaded) == ["selfie-landscape", "u2netp"]
+
+
+def test_quality_best_fuses_selfie_with_u2netp_and_says_so(real_server, client):
+    img = scene(200, 150, seed=3)
+    fast = _post(client, real_server.url + "/process", encoded(img), model="selfie")
+    best = _post(client, real_server.url + "/process", encoded(img), model="selfie", quality="best")
+    assert fast.status_code == 200 and best.status_code == 200, best.text
+    assert fast.headers["x-studio-quality"] == "fast" and best.headers["x-studio-quality"] == "best"
+    a_fast, a_best = rgba_of(fast.content)[:, :, 3], rgba_of(best.content)[:, :, 3]
+    assert a_best.shape == (150, 200)
+    assert not np.array_equal(a_fast, a_best)  # the fused looks are a different answer, not the fast one relabelled
+    loaded = client.get(real_server.url + "/health").json()["loaded"]
+    assert {"model": "selfie", "quality": "best"}.items() <= next(
+        m for m in loaded if m["quality"] == "best").items()
+    bad = _post(client, real_server.url + "/process", encoded(img), quality="ultra")
+    assert bad.status_code == 422
