@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from studio.compose.base import Background
-from studio.config.settings import GateSettings, RefineSettings, ThermalSettings
+from studio.config.settings import GateSettings, LiveSettings, RefineSettings, ThermalSettings
 from studio.output.base import Sink
 
 
@@ -43,6 +43,13 @@ class SetThermal:
 
 
 @dataclass(frozen=True, slots=True)
+class SetLive:
+    """Mask alignment (``live.align_mask``, ``live.latency_budget_ms``) from the next frame on."""
+
+    settings: LiveSettings
+
+
+@dataclass(frozen=True, slots=True)
 class AddSink:
     sink: Sink
 
@@ -60,4 +67,4 @@ class SourceChanged:
     afresh (the old scene's motion and masks say nothing about the new one)."""
 
 
-Command = SetBackground | SetMirror | SetRefine | SetGate | SetThermal | AddSink | RemoveSink | SourceChanged
+Command = SetBackground | SetMirror | SetRefine | SetGate | SetThermal | SetLive | AddSink | RemoveSink | SourceChanged

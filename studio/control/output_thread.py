@@ -1,21 +1,24 @@
 """OutputThread: for every captured frame, refine the newest mask, composite the background and write to every sink.
 
-It never waits for inference: the motion gate offers some frames to the inference supervisor (latest wins, no
-blocking) and each frame is composited with whatever mask is newest. When the source is lost or stalls, the last
-frame is re-emitted on the output's frame clock (studio.control.clock: the source's measured rate, absolute
-deadlines), so a virtual camera never slows down, freezes or drops out of a call.
+It never stalls on inference: the motion gate offers some frames to the inference supervisor (latest wins, no
+blocking) and each frame is composited with whatever mask is newest, except that a frame just submitted may wait,
+bounded by the latency budget, for its own mask (mask alignment: studio.control.align). When the source is lost or
+stalls, the last frame is re-emitted on the output's frame clock (studio.control.clock: the source's measured rate,
+absolute deadlines), so a virtual camera never slows down, freezes or drops out of a call.
 
 Its collaborators come as a few objects: ``OutputStages`` (gate, thermal governor, refiner, background, compositor,
-sinks, mirror), ``MaskFeed`` (the inference side: newest mask, submit, area cap) and ``SourceInfo`` (what the source
-claims and whether capture has lost it). All of it lives on this thread; other threads change it only by sending
-typed commands (studio.control.commands), applied here at the next frame boundary. What it has done is published as
-``stats`` (a frozen OutputStats, replaced after every frame) and ``windows`` (latency windows).
+sinks, mirror, mask aligner), ``MaskFeed`` (the inference side: newest mask, submit, area cap, recent work time) and
+``SourceInfo`` (what the source claims and whether capture has lost it). All of it lives on this thread; other
+threads change it only by sending typed commands (studio.control.commands), applied here at the next frame boundary.
+What it has done is published as ``stats`` (a frozen OutputStats, replaced after every frame) and ``windows``
+(latency windows).
 """
 
 from __future__ import annotations
 
 import collections
 import logging
+import math
 import threading
 import time
 from dataclasses import dataclass, field, replace
@@ -27,6 +30,7 @@ from studio.compose.base import Background
 from studio.compose.blend import Compositor
 from studio.compose.refine import MaskRefiner
 from studio.control import commands as cmd
+from studio.control.align import MaskAligner
 from studio.control.clock import FrameClock
 from studio.control.events import EventHub
 from studio.control.gate import MotionGate
@@ -63,6 +67,7 @@ class OutputStages:
     sinks: list[Sink] = field(default_factory=list)
     compositor: Compositor = field(default_factory=Compositor)
     mirror: bool = False
+    align: MaskAligner = field(default_factory=MaskAligner)  # whether to wait for a submitted frame's own mask
 
 
 @dataclass(frozen=True)
@@ -73,6 +78,7 @@ class MaskFeed:
     masks: LatestSlot[Mask]
     submit: Callable[[InferenceJob], None] = lambda job: None
     set_max_area: Callable[[int | None], None] = lambda area: None
+    work_s: Callable[[], float] = lambda: math.nan  # the model's recent work (pre + infer + post), a median
 
 
 @dataclass(frozen=True)
@@ -109,6 +115,7 @@ class OutputThread(Worker):
         self._no_mask: np.ndarray | None = None
         self._last_frame: Frame | None = None
         self._last_mask: Mask | None = None
+        self._late_at = -1  # the mask sequence when a waited-for mask was last late (see _mask_for)
         self._last_packet: OutputFrame | None = None
         self._changed = False  # a command was applied since the last composite
         self._scratch_timings: dict[str, float] = {}  # a repeated frame's laps: its own timings stay as they were
@@ -128,7 +135,8 @@ class OutputThread(Worker):
     def _publish(self) -> None:
         out, repeated, skips = self._counts
         self.stats = OutputStats(out, repeated, skips, self._level, self._tier, self._size, self._sinks.vcam_status,
-                                 self._sinks.names, self._clock.stalled, 1.0 / self._clock.period)
+                                 self._sinks.names, self._clock.stalled, 1.0 / self._clock.period,
+                                 self._stages.align.state)
 
     # -- commands from other threads ---------------------------------------------------------------------------
     def send(self, *commands: cmd.Command) -> None:
@@ -167,6 +175,8 @@ class OutputThread(Worker):
             st.gate.configure(command.settings)
         elif isinstance(command, cmd.SetThermal):
             st.thermal.configure(command.settings)
+        elif isinstance(command, cmd.SetLive):
+            st.align.configure(command.settings)
         elif isinstance(command, cmd.AddSink):
             self._sinks.add(command.sink)
         elif isinstance(command, cmd.RemoveSink):
@@ -174,6 +184,7 @@ class OutputThread(Worker):
         elif isinstance(command, cmd.SourceChanged):
             st.gate.reset()
             st.refiner.reset()
+            st.align.reset()
             self._clock.reset()
         else:
             raise TypeError(f"not an output command: {command!r}")
@@ -251,18 +262,22 @@ class OutputThread(Worker):
 
         lap = time.perf_counter()
         timings["capture"] = lap - frame.t_capture
+        submitted = False
         if not repeated:
             self._update_thermal()
+            st.align.update(self._feed.work_s(), self._clock.period)
             decision = st.gate.update(image, frame.t_capture)
             self._level, self._tier = decision.level, decision.tier
             if decision.run_inference:
                 self._feed.submit(InferenceJob(frame, decision.tier))
+                submitted = True
             else:
                 self._counts[2] += 1
         lap = _lap(timings, "gate", lap)
 
-        mask = self._feed.masks.peek()
-        lap = _lap(timings, "wait_mask", lap)
+        mask = self._mask_for(frame, submitted)
+        lap = t_masked = _lap(timings, "wait_mask", lap)
+        shown_compute = None  # a mask shown for the first time: its work, recorded once the frame is out
         if mask is None:
             alpha = self._no_mask
             timings["refine"] = 0.0
@@ -275,7 +290,7 @@ class OutputThread(Worker):
             if new:
                 self._last_mask = mask
                 # The work alone (pre + infer + post + refine to frame size), comparable with MediaPipe's pipeline.
-                self.windows.add_mask(lap - mask.t_capture, mask.infer_seconds + (lap - t_refine))
+                shown_compute = mask.infer_seconds + (lap - t_refine)
         background = st.background.render(image)
         lap = _lap(timings, "background", lap)
         out = st.compositor.composite(image, alpha, background, mirror=st.mirror)
@@ -292,8 +307,28 @@ class OutputThread(Worker):
             self._counts[1] += 1
         else:
             timings[END_TO_END] = done - frame.t_capture
-            self.windows.add_frame(timings)
+            self.windows.add_frame(timings, None if mask is None else frame.index - mask.frame_index)
+            if submitted:
+                st.align.add_costs(timings["capture"] + timings["gate"],
+                                   None if shown_compute is None else done - t_masked)
+        if shown_compute is not None:  # mask_ms: its frame's capture -> the first frame cut with it is out
+            self.windows.add_mask(done - mask.t_capture, shown_compute)
         self._publish()
+
+    def _mask_for(self, frame: Frame, submitted: bool) -> Mask | None:
+        """The mask to cut ``frame`` with. The newest there is, unless alignment is on and ``frame`` was just
+        submitted: then its own, waiting for it at most until the frame's deadline (studio.control.align); a late
+        mask is not waited for past that, the newest one goes out instead, so the output rate never drops."""
+        align, masks = self._stages.align, self._feed.masks
+        if not (submitted and align.state.on) or masks.sequence == self._late_at:
+            return masks.peek()
+        wait = align.deadline(frame.t_capture) - time.perf_counter()
+        mask = masks.wait_until(lambda m: m.frame_index >= frame.index, wait)
+        if mask is None or mask.frame_index < frame.index:
+            # Late: no more waiting until the model publishes again, so a hung or stalled backend costs one wait,
+            # not one on every frame until the watchdog steps in.
+            self._late_at = masks.sequence
+        return mask
 
     def _can_reuse(self, frame: Frame) -> bool:
         """Whether a re-emit of ``frame`` would composite exactly what went out last: same frame, same mask, no

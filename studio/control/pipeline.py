@@ -32,6 +32,7 @@ from studio.compose.backgrounds import make_background
 from studio.compose.refine import MaskRefiner
 from studio.config.settings import OutputSettings, Settings
 from studio.control import commands as cmd
+from studio.control.align import MaskAligner
 from studio.control.events import EventHub, PipelineEvent
 from studio.control.gate import MotionGate
 from studio.control.output_stats import OutputStats
@@ -93,9 +94,11 @@ class LivePipeline:
         recording = [self._recorder] if self._recorder is not None else []
         stages = OutputStages(MotionGate(settings.gate), self._thermal, MaskRefiner(settings.refine),
                               make_background(settings.background),
-                              [*self._own_sinks, *recording, self._snapshots, *sinks], mirror=settings.output.mirror)
+                              [*self._own_sinks, *recording, self._snapshots, *sinks], mirror=settings.output.mirror,
+                              align=MaskAligner(settings.live))
         inference = self._inference
-        self._output = OutputThread(self._frames, MaskFeed(inference.masks, inference.submit, inference.set_max_area),
+        self._output = OutputThread(self._frames, MaskFeed(inference.masks, inference.submit, inference.set_max_area,
+                                                              inference.recent_work_s),
                                     stages, SourceInfo(lambda: self._capture.stats.source_fps,
                                                        lambda: self._capture.stats.lost), self._events)
 
@@ -212,7 +215,7 @@ class LivePipeline:
             self._capture.swap_source(source)
             self._source_state = "starting"
         changes: list[cmd.Command] = [cmd.SetRefine(new.refine), cmd.SetGate(new.gate), cmd.SetThermal(new.thermal),
-                                      cmd.SetMirror(new.output.mirror)]
+                                      cmd.SetMirror(new.output.mirror), cmd.SetLive(new.live)]
         if background is not None:
             changes.append(cmd.SetBackground(background))
         if sinks is not None:
@@ -319,6 +322,11 @@ class LivePipeline:
             stages_ms=windows.stages.percentiles((50, 95)),
             mask_ms=windows.mask_latency.percentiles((50, 95)),
             mask_compute_ms=windows.mask_compute.percentiles((50, 95)),
+            aligned_share=windows.mask_lag.aligned_share(),
+            mask_lag_frames=windows.mask_lag.percentiles((50, 95)),
+            align=out.align.on,
+            align_reason=out.align.reason,
+            latency_budget_ms=out.align.budget_ms,
             infer_ms=inf.infer_ms_p50,
             segment_ms=inf.total_ms_p50,
             model=inf.model,

@@ -19,7 +19,7 @@ class PipelineStats:
     output_fps: float
     # latencies in milliseconds
     latency_ms: dict[int, float]  # capture -> written to every sink: p50, p95, p99
-    mask_ms: dict[int, float]  # frame captured -> its mask refined at frame size (gate, queue, pre, infer, post): p50, p95
+    mask_ms: dict[int, float]  # a mask's frame captured -> the first frame cut with it is out (mask age): p50, p95
     mask_compute_ms: dict[int, float]  # the work alone: pre + infer + post + refine to frame size, no waiting: p50, p95
     infer_ms: float  # backend.infer alone, p50
     segment_ms: float  # pre + infer + post, p50
@@ -58,6 +58,14 @@ class PipelineStats:
     # frames as latency_ms. The stages are laps of one clock, so on each frame they add up to its latency.
     stages_ms: dict[str, dict[int, float]] = field(default_factory=dict)
     output_clock_fps: float = 0.0  # the rate re-emits keep: the source's, measured from frame arrivals
+    # Mask alignment (studio.control.align), over the same frames as latency_ms: the share of frames cut with their
+    # own frame's mask, how many frames older their mask was (p50, p95), whether the output waits for a submitted
+    # frame's own mask now (and why not), and the latency budget in force.
+    aligned_share: float = float("nan")
+    mask_lag_frames: dict[int, float] = field(default_factory=dict)
+    align: bool = False
+    align_reason: str = ""
+    latency_budget_ms: float = float("nan")
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready data (NaN becomes None; percentile keys become "p50"...)."""

@@ -22,6 +22,8 @@ from __future__ import annotations
 import collections
 import dataclasses
 import logging
+import math
+import statistics
 import threading
 import time
 from typing import Callable
@@ -48,6 +50,7 @@ _WARN_KINDS = frozenset({EventKind.ERROR, EventKind.WARNING, EventKind.BACKEND_R
                          EventKind.FATAL, EventKind.BACKEND_HUNG, EventKind.MASK_REJECTED})
 
 EventFn = Callable[[str, str, str], None]
+WORK_WINDOW = 15  # calls in the work-time median: half a second of a 30 fps stream
 
 
 class InferenceSupervisor:
@@ -86,6 +89,10 @@ class InferenceSupervisor:
         # stats
         self._infer = LatencyWindow(240)
         self._total = LatencyWindow(240)
+        # The current worker's recent work (pre + infer + post), for the output's mask alignment: a short window,
+        # started afresh with each worker, so a swapped model or a restarted backend is judged by its own calls.
+        self._work: collections.deque[float] = collections.deque(maxlen=WORK_WINDOW)
+        self._work_of: InferenceWorker | None = None
         self._rate = RateMeter(2.0)
         self._per_tier: collections.Counter[str] = collections.Counter()
         self._inferences = 0
@@ -121,6 +128,10 @@ class InferenceSupervisor:
                 self._plan.failures = 0  # "failures in a row": a good inference ends the row
             self._infer.add(seg.infer_seconds)
             self._total.add(seg.total_seconds)
+            if worker is not self._work_of:
+                self._work_of = worker
+                self._work.clear()
+            self._work.append(seg.total_seconds)
             self._rate.tick()
             self._per_tier[result.job.tier] += 1
             self._inferences += 1
@@ -141,6 +152,12 @@ class InferenceSupervisor:
         with self._lock:
             self._recent.append(job)
         self.jobs.put(job)
+
+    def recent_work_s(self) -> float:
+        """The median of the newest worker's last ``WORK_WINDOW`` calls (pre + infer + post, seconds; NaN before
+        its first mask). A median, so one call slowed by a busy box does not switch mask alignment off."""
+        with self._lock:
+            return statistics.median(self._work) if self._work else math.nan
 
     def set_max_area(self, area: int | None) -> None:
         with self._lock:
