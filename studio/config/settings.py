@@ -189,6 +189,7 @@ class KioskSettings:
     countdown_s: int = 0
     flicker: bool = False
     white_balance: bool = False
+    best_quality: bool = False  # the cutout in quality mode (studio.stills.quality: fused looks, ~1 s a shot)
 
     def validate(self) -> None:
         _check(self.format in ("png", "jpg", "webp"), "kiosk.format", f"unknown {self.format!r}")

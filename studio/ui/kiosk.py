@@ -123,6 +123,7 @@ class KioskWindow(KioskLayout):
         self.format.currentIndexChanged.connect(lambda: self.controller.update("kiosk", format=self.format.currentData()))
         self.flicker.toggled.connect(lambda on: self.controller.update("kiosk", flicker=on))
         self.white_balance.toggled.connect(lambda on: self.controller.update("kiosk", white_balance=on))
+        self.best_quality.toggled.connect(lambda on: self.controller.update("kiosk", best_quality=on))
         self.countdown_s.currentIndexChanged.connect(
             lambda: self.controller.update("kiosk", countdown_s=int(self.countdown_s.currentData())))
         self.capture_btn.clicked.connect(self.capture)
@@ -232,7 +233,8 @@ class KioskWindow(KioskLayout):
 
         model = stills_model(k.model)  # "auto": u2net once fetched, else u2netp
         self.cutter.request(CutoutRequest(item.original, model, inf.backend, inf.device, k.flicker,
-                                          k.white_balance, self._shot_seq))
+                                          k.white_balance, self._shot_seq,
+                                          quality="best" if k.best_quality else "fast"))
         self.shot = None
         self.review.set_frame(None)
         self.status.setText("cutting out…")
@@ -249,7 +251,8 @@ class KioskWindow(KioskLayout):
             self._set_mode("live")
             return
         self.shot = Shot(result.image_bgr, result.alpha, result.rgba, self.sku.text())
-        self.status.setText(f"cut out in {result.seconds:.2f} s")
+        best = " in best quality" if result.request.quality == "best" else ""
+        self.status.setText(f"cut out{best} in {result.seconds:.2f} s")
         self.save_btn.setEnabled(True)
         self._paint_review()
 

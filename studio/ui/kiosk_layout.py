@@ -114,8 +114,15 @@ class KioskLayout(QWidget):
         self.white_balance.setCheckable(True)
         self.white_balance.setProperty("class", "toggle")
         self.white_balance.setChecked(k.white_balance)
+        self.best_quality = QPushButton("Best quality")
+        self.best_quality.setCheckable(True)
+        self.best_quality.setProperty("class", "toggle")
+        self.best_quality.setToolTip("several looks at the shot, fused: cleaner edges and fewer missed parts, "
+                                     "about a second longer per shot")
+        self.best_quality.setChecked(k.best_quality)
         bar.addWidget(self.flicker)
         bar.addWidget(self.white_balance)
+        bar.addWidget(self.best_quality)
         bar.addWidget(QLabel("Timer"))
         self.countdown_s = QComboBox()
         for secs in (0, 3, 5, 10):

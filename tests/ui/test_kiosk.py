@@ -76,6 +76,22 @@ def test_save_failure_keeps_the_shot_for_retry(qtbot, kiosk, tmp_path):
     assert path is not None and path.is_file() and not k.banners.messages()
 
 
+def test_best_quality_button_cuts_out_in_quality_mode_and_is_remembered(qtbot, kiosk, tmp_path):
+    from studio.config import load_settings
+
+    k = kiosk
+    assert not k.best_quality.isChecked()
+    qtbot.mouseClick(k.best_quality, Qt.MouseButton.LeftButton)
+    assert k.best_quality.isChecked() and k.controller.settings.kiosk.best_quality
+    capture_and_wait(qtbot, k)
+    assert "best quality" in k.status.text()
+    assert type(k.cutter._segmenter).__name__ == "FusedSegmenter"  # noqa: SLF001 - what the worker opened
+    a = k.shot.alpha
+    assert a.shape == k.bridge.latest.original.shape[:2] and a.min() < 0.1 and a.max() > 0.9
+    k.controller.flush()
+    assert load_settings(k.controller.path).kiosk.best_quality
+
+
 def test_countdown_then_capture(qtbot, kiosk):
     k = kiosk
     k.countdown_s.setCurrentIndex(k.countdown_s.findData(3))
