@@ -13,6 +13,7 @@ BENCHES = [
     "studio.bench.models",
     "studio.bench.pipeline",
     "studio.bench.mask",
+    "studio.bench.warp",
 ]
 
 

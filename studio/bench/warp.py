@@ -1,0 +1,194 @@
+"""`studio bench warp`: does moving the last mask with the picture (studio.compose.warp) beat reusing it as it is?
+
+Replays a video sequence with true masks (default ../shared/data/davis/dance-twirl, 90 frames) through the live
+output's own pieces, frame by frame: the motion gate (its tier sets the refiner's smoothing, its small grey copy feeds
+the warper), the MaskWarper and the MaskRefiner with the live settings. Each frame is segmented once, up front; the
+modes then differ only in which masks they may use:
+
+    every        a mask for every frame (what a model that keeps up gives)
+    gated        a mask every --every frames (2: 15/s of a 30 fps playback), reused in between
+    gated+warp   the same masks, warped to each frame before refining
+    every+warp   with --lag > 0 only: every frame's mask, arriving --lag frames late, warped to the frame it cuts
+
+Per mode: mean per-frame IoU against the truth (alpha >= 0.5), flicker (mean absolute alpha change between
+consecutive frames over pixels whose truth did not change, x1000, as `studio eval --sequence`), and the warp's cost
+per frame (remember the small grey + flow + remap; p50 and p95 in ms). The warp works on the gate's ~160 px copy and
+on the model-size mask, so its cost hardly depends on the frame size; --size 1280x720 measures it at 720p.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from studio.core import paths
+
+DEFAULT_SEQUENCE = Path("davis") / "dance-twirl"
+
+
+@dataclass(frozen=True)
+class Mode:
+    name: str
+    every: int  # a mask for every n-th frame
+    warp: bool
+
+
+@dataclass
+class ModeResult:
+    mode: str
+    mean_iou: float
+    flicker: float  # x1000
+    inferences: int
+    warp_ms_p50: float
+    warp_ms_p95: float
+    warped_frames: int
+
+
+def modes(every: int, lag: int) -> list[Mode]:
+    out = [Mode("every", 1, False), Mode("gated", every, False), Mode("gated+warp", every, True)]
+    if lag > 0:
+        out.append(Mode("every+warp", 1, True))
+    return out
+
+
+def register(sub) -> None:
+    p = sub.add_parser("warp", help="mask warp between inferences: IoU on a true-mask sequence, with and without",
+                       description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--sequence", type=Path, default=None,
+                   help="folder with img/ and mask/ of consecutive frames (default: davis/dance-twirl in the shared "
+                        "test material beside the repository; $STUDIO_SHARED_DATA overrides its place)")
+    p.add_argument("--models", default="selfie", help="comma-separated model names (default selfie)")
+    p.add_argument("--backend", default="auto", help="backend (default auto)")
+    p.add_argument("--every", type=int, default=2, help="gated modes get a mask every N frames (default 2)")
+    p.add_argument("--lag", type=int, default=0, help="a mask arrives N frames after its frame (default 0)")
+    p.add_argument("--fps", type=float, default=30.0, help="playback rate the gate sees (default 30)")
+    p.add_argument("--size", default="", help="WIDTHxHEIGHT to resize frames and truth to (default: as stored)")
+    p.add_argument("--limit", type=int, default=0, help="use only the first N frames (default all)")
+    p.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    p.set_defaults(func=run)
+
+
+def load_sequence(folder: Path, size: tuple[int, int] | None = None,
+                  limit: int = 0) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """Frames (BGR) and true masks (bool), in frame order, optionally resized to ``size``."""
+    from studio.stills.evaluate import pair_files, read_mask
+    from studio.stills.imageio import load_image
+
+    pairs, _ = pair_files(folder / "img", folder / "mask")
+    pairs = pairs[:limit] if limit > 0 else pairs
+    frames, truths = [], []
+    for img_path, mask_path in pairs:
+        bgr = load_image(img_path).bgr
+        if size is not None and bgr.shape[1::-1] != size:
+            bgr = cv2.resize(bgr, size, interpolation=cv2.INTER_AREA)
+        frames.append(bgr)
+        truths.append(read_mask(mask_path, bgr.shape[1::-1]))
+    return frames, truths
+
+
+def segment_all(model: str, backend: str, frames: list[np.ndarray]) -> tuple[list[np.ndarray], str]:
+    """Every frame's mask at the model's resolution (copies), and the backend label."""
+    from studio.inference import open_segmenter
+
+    seg = open_segmenter(model, backend)
+    try:
+        return [seg.segment(f).alpha.copy() for f in frames], seg.backend_label
+    finally:
+        seg.close()
+
+
+def _flicker(prev: np.ndarray, cur: np.ndarray, same: np.ndarray) -> float:
+    n = np.count_nonzero(same)
+    return float(np.abs(cur - prev)[same].sum() / n) if n else 0.0
+
+
+def replay(frames: list[np.ndarray], truths: list[np.ndarray], alphas: list[np.ndarray], mode: Mode, *,
+           lag: int = 0, fps: float = 30.0) -> ModeResult:
+    """One mode over the sequence, through the live output's gate, warper and refiner."""
+    from studio.compose.refine import MaskRefiner
+    from studio.compose.warp import MaskWarper
+    from studio.config.settings import RefineSettings
+    from studio.control.gate import MotionGate
+    from studio.control.output_thread import SMOOTHING_BY_TIER
+    from studio.stills.evaluate import iou
+
+    gate, refiner, warper = MotionGate(), MaskRefiner(RefineSettings()), MaskWarper()
+    ious, flickers, warp_ms = [], [], []
+    last_used, prev_alpha, prev_truth, warped_frames = None, None, None, 0
+    for t, (frame, truth) in enumerate(zip(frames, truths)):
+        decision = gate.update(frame, t / fps)  # the gate's tier and small grey, as the output thread gets them
+        # The newest mask already delivered: made on a scheduled frame, ready `lag` frames later.
+        ready = t - lag
+        source = ready - ready % mode.every if ready >= 0 else None
+        scale = SMOOTHING_BY_TIER.get(decision.tier, 1.0)
+        t0 = time.perf_counter()
+        if mode.warp:
+            warper.remember(t, gate.small_grey)
+        if source is None:
+            alpha = np.zeros(truth.shape, np.float32)
+        else:
+            mask, new = alphas[source], source != last_used
+            if mode.warp:
+                moved = warper.warp(mask, source, t)
+                warp_ms.append(1e3 * (time.perf_counter() - t0))
+                if moved is not None:
+                    mask, new, warped_frames = moved, True, warped_frames + 1
+            alpha = refiner.refine(mask, frame, new_mask=new, smoothing_scale=scale).copy()
+            last_used = source
+        ious.append(iou(alpha >= 0.5, truth))
+        if prev_truth is not None:
+            flickers.append(_flicker(prev_alpha, alpha, truth == prev_truth))
+        prev_alpha, prev_truth = alpha, truth
+    inferences = len({t - t % mode.every for t in range(len(frames))})
+    return ModeResult(mode.name, round(float(np.mean(ious)), 4), round(1e3 * float(np.mean(flickers)), 3),
+                      inferences, round(float(np.percentile(warp_ms, 50)), 3) if warp_ms else 0.0,
+                      round(float(np.percentile(warp_ms, 95)), 3) if warp_ms else 0.0, warped_frames)
+
+
+def bench_model(model: str, backend: str, frames, truths, *, every: int, lag: int, fps: float) -> dict:
+    alphas, label = segment_all(model, backend, frames)
+    rows = [asdict(replay(frames, truths, alphas, m, lag=lag, fps=fps)) for m in modes(every, lag)]
+    return {"model": model, "backend": label, "mask": "x".join(map(str, alphas[0].shape[::-1])), "rows": rows}
+
+
+def run(args) -> int:
+    from studio.core.errors import StudioError
+
+    folder = args.sequence
+    if folder is None:
+        data = paths.shared_data_dir()
+        folder = data / DEFAULT_SEQUENCE if data is not None else None
+    if folder is None or not (Path(folder) / "img").is_dir():
+        raise StudioError("no sequence found", hint="pass --sequence pointing at a folder with img/ and mask/")
+    if args.every < 1 or args.lag < 0 or args.fps <= 0:
+        raise StudioError("--every must be >= 1, --lag >= 0 and --fps > 0")
+    size = None
+    if args.size:
+        try:
+            size = tuple(int(v) for v in args.size.lower().split("x"))
+        except ValueError:
+            raise StudioError(f"--size {args.size!r} is not WIDTHxHEIGHT", hint="e.g. --size 1280x720") from None
+    frames, truths = load_sequence(Path(folder), size, args.limit)
+    h, w = frames[0].shape[:2]
+    results = [bench_model(m, args.backend, frames, truths, every=args.every, lag=args.lag, fps=args.fps)
+               for m in args.models.split(",")]
+    if args.json:
+        print(json.dumps({"sequence": str(folder), "frames": len(frames), "size": f"{w}x{h}", "every": args.every,
+                          "lag": args.lag, "fps": args.fps, "models": results}, indent=2))
+        return 0
+    print(f"{folder}: {len(frames)} frames at {w}x{h}, {args.fps:g} fps, gated = a mask every {args.every} frames, "
+          f"lag {args.lag} frames")
+    for r in results:
+        print(f"{r['model']} ({r['backend']}, mask {r['mask']})")
+        print(f"  {'mode':<12}{'mean IoU':>10}{'flicker x1e-3':>15}{'masks':>7}{'warped':>8}{'warp ms p50/p95':>18}")
+        for row in r["rows"]:
+            cost = f"{row['warp_ms_p50']:.2f}/{row['warp_ms_p95']:.2f}" if row["warped_frames"] else "-"
+            print(f"  {row['mode']:<12}{row['mean_iou']:>10.4f}{row['flicker']:>15.3f}{row['inferences']:>7}"
+                  f"{row['warped_frames']:>8}{cost:>18}")
+    return 0
