@@ -13,6 +13,18 @@ def _fmt(v, unit: str = "") -> str:
     return "-" if v is None else f"{v:.1f}{unit}"
 
 
+def align_line(report) -> str:
+    """Mask alignment in words: whether frames waited for their own mask, how many got it, the lag, the mask age."""
+    budget = report.latency_budget_ms
+    state = "on" if report.align else f"off ({report.align_reason or 'not asked'})"
+    share = report.aligned_share
+    lag = report.mask_lag_frames or {}
+    return (f"  alignment  {state}, budget {_fmt(budget, ' ms')}; "
+            f"{'-' if share is None else f'{share * 100:.0f} %'} of frames cut with their own mask, "
+            f"mask lag p50 {_fmt(lag.get('p50'))} / p95 {_fmt(lag.get('p95'))} frames, "
+            f"mask age p50 {_fmt(report.mask_ms.get('p50'))} ms")
+
+
 def recorded_before(record: Path | None) -> float | None:
     """The recording's mtime before the run (None: no file), to tell a new recording from an old one."""
     if record is None:
@@ -69,6 +81,7 @@ def print_summary(report, wall_s: float, record: Path | None, before: float | No
         f"p95 {_fmt(report.latency_ms.get('p95'))} ms",
         f"  inference  {report.inferences} masks, {report.inference_fps:.1f} per second ({tiers}); "
         f"mask ready p50 {_fmt(report.mask_ms.get('p50'))} ms, work p50 {_fmt(report.mask_compute_ms.get('p50'))} ms",
+        align_line(report),
         f"  model      {report.model} on {report.backend or 'no backend'}",
         f"  CPU        {report.cpu_s_per_min:.1f} s per minute of run",
     ]

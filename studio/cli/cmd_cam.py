@@ -9,7 +9,7 @@ import json
 import sys
 from pathlib import Path
 
-from studio.core.kinds import BACKGROUND_KINDS_WITH_FILE, SOURCE_KINDS_WITH_FILE, EventKind, SourceKind
+from studio.core.kinds import BACKGROUND_KINDS_WITH_FILE, SOURCE_KINDS_WITH_FILE, AlignMode, EventKind, SourceKind
 
 SYNTHETIC = SourceKind.SYNTHETIC.value
 DEMO = "demo"
@@ -29,6 +29,8 @@ def register(sub) -> None:
     p.add_argument("--background", metavar="BG",
                    help="blur, none (transparent), a colour (#00b140, green, ...), or a picture or video file")
     p.add_argument("--blur", type=int, metavar="N", help="blur strength (kernel size in pixels)")
+    p.add_argument("--edge-px", type=int, metavar="N", help="move the mask edge N pixels outward (N < 0: inward, "
+                                                         "-8..8; refine.edge_px)")
     p.add_argument("--model", help="model name (see `studio models list`)")
     p.add_argument("--backend", help="auto, onnxruntime, openvino, tensorrt")
     p.add_argument("--device", help="auto, cpu, gpu, cuda, npu ...")
@@ -40,6 +42,12 @@ def register(sub) -> None:
     p.add_argument("--vcam-device", metavar="DEV", help="virtual camera device (e.g. /dev/video10)")
     p.add_argument("--mirror", action="store_true", default=None, help="mirror the output left-right")
     p.add_argument("--record", metavar="FILE", help="also record the output to this video file")
+    p.add_argument("--align-mask", choices=AlignMode.values(),
+                   help="auto: a frame sent to the model waits (bounded by the latency budget) for its own mask "
+                        "when the model is fast enough; off: every frame takes the newest mask")
+    p.add_argument("--latency-budget-ms", type=float, metavar="MS",
+                   help="how long capture -> output may take when waiting for a frame's own mask (0: auto, one "
+                        "frame interval, at most 33 ms)")
     p.add_argument("--size", metavar="WxH", help="requested capture size (cameras, synthetic), e.g. 1280x720")
     p.add_argument("--fps", type=float, help="requested capture frame rate (cameras, synthetic, pictures)")
     p.add_argument("--no-loop", action="store_true", help="stop at the end of a video file instead of looping")
@@ -133,6 +141,8 @@ def build_settings(args):
         background_settings(args.background, settings)
     if args.blur is not None:
         settings.background.blur_strength = args.blur
+    if args.edge_px is not None:  # range checked by validate()
+        settings.refine.edge_px = args.edge_px
     for attr in ("model", "backend", "device"):
         if getattr(args, attr):
             setattr(settings.inference, attr, getattr(args, attr))
@@ -145,6 +155,10 @@ def build_settings(args):
         settings.output.mirror = True
     if args.record is not None:
         settings.output.record = args.record
+    if args.align_mask:
+        settings.live.align_mask = args.align_mask
+    if args.latency_budget_ms is not None:  # range checked by validate(), as for the settings file
+        settings.live.latency_budget_ms = args.latency_budget_ms
     return settings.validate()
 
 

@@ -73,7 +73,7 @@ class MaskAligner:
         self._after_s = statistics.median(self._after) if self._after else 0.0
         expected = before + work_s + self._after_s
         if mode == AlignMode.OFF:
-            on, reason = False, "off in the settings"
+            on, reason = False, "live.align_mask is off"
         elif math.isnan(work_s):
             on, reason = False, "no mask yet"
         elif expected > budget or (not self.state.on and expected > ON_AGAIN_SHARE * budget):

@@ -106,3 +106,16 @@ def test_cam_demo_ignores_the_apps_vcam_tickbox_and_counts_what_it_recorded(tmp_
     total = int(out.split("frames     ")[1].split(" out in all")[0])
     # every frame that went out is in the file, or the summary says how many the encoder could not keep up with
     assert total == d["recorded_frames"] or f"({total - d['recorded_frames']} frames out were not recorded" in out
+
+
+def test_cam_align_flags_reach_the_pipeline_and_the_report(tmp_path, capsys):
+    rc, d = run_cam(tmp_path, "--source", "synthetic", "--duration", "2", "--size", "320x240",
+                    "--align-mask", "off", "--latency-budget-ms", "20")
+    assert rc in (0, 1)  # 1: a box too busy to load the model in time; the flags are what is under test here
+    assert d["align"] is False and d["align_reason"] == "live.align_mask is off"
+    assert d["latency_budget_ms"] == 20.0 and (d["aligned_share"] is None or 0 <= d["aligned_share"] <= 1)
+    assert set(d["mask_lag_frames"]) == {"p50", "p95"}
+    assert "alignment  off (live.align_mask is off), budget 20.0 ms" in capsys.readouterr().out
+    rc, _ = run_cam(tmp_path, "--source", "synthetic", "--duration", "1", "--latency-budget-ms", "-5")
+    err = capsys.readouterr().err
+    assert rc == 2 and "live.latency_budget_ms" in err and "Traceback" not in err
