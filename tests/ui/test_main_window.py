@@ -233,3 +233,17 @@ def test_no_camera_opens_on_the_demo_with_a_note(qtbot, ui_settings, settings_pa
     qtbot.waitUntil(lambda: (w.bridge.last_stats is not None
                              and w.bridge.last_stats.source_name.startswith("synthetic")), timeout=WAIT)
     w.close()
+
+
+def test_mask_alignment_controls_reach_the_pipeline_and_show_its_state(qtbot, window):
+    w = window
+    box = w.model_panel.align
+    qtbot.waitUntil(lambda: box.state.text() != "—", timeout=WAIT)
+    box.budget.setValue(25)
+    qtbot.waitUntil(lambda: w.pipeline.settings.live.latency_budget_ms == 25.0, timeout=WAIT)
+    qtbot.waitUntil(lambda: "budget 25 ms" in box.state.text(), timeout=WAIT)
+    box.mode.setCurrentIndex(box.mode.findData("off"))
+    qtbot.waitUntil(lambda: box.state.text().startswith("off: live.align_mask is off"), timeout=WAIT)
+    assert w.pipeline.settings.live.align_mask == "off"
+    qtbot.waitUntil(lambda: "mask alignment: off" in w.stats_panel.extra.text(), timeout=WAIT)
+    qtbot.waitUntil(lambda: w.stats_panel.labels["aligned"].text().endswith(" ms"), timeout=WAIT)

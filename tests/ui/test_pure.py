@@ -95,6 +95,19 @@ def test_stage_breakdown_lists_every_stage_in_order_with_its_sum():
     assert stage_table(types.SimpleNamespace(stages_ms={})) == ""
 
 
+def test_alignment_figures_and_state_in_words():
+    from studio.ui.panels.align import align_text
+
+    stats = types.SimpleNamespace(aligned_share=0.87, mask_lag_frames={50: 0.0, 95: 1.0}, mask_ms={50: 21.4},
+                                  align=True, align_reason="", latency_budget_ms=33.3, telemetry=None)
+    assert stats_values(stats)["aligned"] == ("87 %, lag 0/1, age 21 ms", 87.0)
+    assert align_text(stats) == "on: budget 33 ms"
+    off = dataclass_like(stats, align=False, align_reason="the model's work (180 ms) does not fit the 33 ms budget")
+    assert align_text(off).startswith("off: the model's work (180 ms)")
+    assert stats_values(dataclass_like(stats, aligned_share=float("nan")))["aligned"] == ("—", None)
+    assert align_text(types.SimpleNamespace()) == "—"
+
+
 def dataclass_like(ns, **changes):
     d = dict(vars(ns))
     d.update(changes)

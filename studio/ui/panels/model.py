@@ -1,5 +1,5 @@
 """Model and backend panel: model (kind, licence), backend (auto or named) and the device really used, input
-resolution target, motion-gate tiers, and mask refinement (threshold, feather, smoothing)."""
+resolution target, motion-gate tiers, mask alignment (studio.ui.panels.align), and mask refinement (threshold, feather, smoothing)."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from PySide6.QtWidgets import (
     QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QGroupBox, QLabel, QSlider, QVBoxLayout, QWidget,
 )
 
+from studio.ui.panels.align import AlignBox
 from studio.ui.settings_controller import SettingsController
 
 log = logging.getLogger(__name__)
@@ -126,6 +127,8 @@ class ModelPanel(QWidget):
         self.tier = QLabel("—")
         gform.addRow("Tier now", self.tier)
         lay.addWidget(gate)
+        self.align = AlignBox(controller)
+        lay.addWidget(self.align)
 
         ref = QGroupBox("Edges")
         rform = QFormLayout(ref)
@@ -139,8 +142,13 @@ class ModelPanel(QWidget):
         self.smoothing.setToolTip("temporal smoothing: weight of the previous mask (%)")
         self.guided = QCheckBox("edge-aware upsampling")
         self.guided.setChecked(s.refine.guided)
+        self.edge = _slider(-8, 8)
+        self.edge.setValue(s.refine.edge_px)
+        self.edge.setToolTip("move the edge inward (< 0: trims a fringe of the old background) or outward (> 0: "
+                             "keeps more hair), in pixels")
         rform.addRow("Threshold", self.threshold)
         rform.addRow("Feather", self.feather)
+        rform.addRow("Edge (px)", self.edge)
         rform.addRow("Smoothing", self.smoothing)
         rform.addRow(self.guided)
         lay.addWidget(ref)
@@ -160,6 +168,7 @@ class ModelPanel(QWidget):
         self.feather.valueChanged.connect(lambda v: controller.update("refine", feather=int(v)))
         self.smoothing.valueChanged.connect(lambda v: controller.update("refine", smoothing=v / 100.0))
         self.guided.toggled.connect(lambda on: controller.update("refine", guided=on))
+        self.edge.valueChanged.connect(lambda v: controller.update("refine", edge_px=int(v)))
 
     @staticmethod
     def _fps_box(value: float, allow_zero: bool = False) -> QDoubleSpinBox:
@@ -187,3 +196,4 @@ class ModelPanel(QWidget):
         tier = getattr(stats, "tier", "") or "—"
         level = getattr(stats, "motion_level", None)
         self.tier.setText(f"{tier}" + (f" (motion {level:.3f})" if isinstance(level, (int, float)) else ""))
+        self.align.show_stats(stats)

@@ -50,6 +50,7 @@ ROWS = [
     ("latency_p50", "Latency p50", "#ba68c8"),
     ("latency_p95", "Latency p95", "#ce93d8"),
     ("infer_ms", "Inference time", "#ffcc80"),
+    ("aligned", "Own mask", "#80cbc4"),
     ("motion", "Motion", "#fff176"),
     ("cpu_temp", "CPU temp.", "#e57373"),
     ("gpu_temp", "GPU temp.", "#f06292"),
@@ -67,6 +68,8 @@ TOOLTIPS = {
     "latency_p50": "capture -> output delay for a typical frame (median over the last 2 s)",
     "latency_p95": "capture -> output delay that 95 % of frames beat (the slow ones)",
     "infer_ms": "time the model takes for one mask (median); in brackets: frame captured -> its mask ready",
+    "aligned": "share of frames cut with the mask of that very frame (mask alignment); then the mask's lag in "
+               "frames (p50/p95) and its age: its frame captured -> first shown (p50)",
     "motion": "how much the picture moves, and the gate tier it picks (still / moderate / fast)",
     "cpu_temp": "CPU temperature from the system's sensors (unavailable where none can be read)",
     "gpu_temp": "GPU temperature (NVIDIA or the SoC's sensor; unavailable without one)",
@@ -104,6 +107,7 @@ def stats_values(stats, display_fps: float | None = None) -> dict[str, tuple[str
     mask_ms = _num(_pct(mask, 50) if isinstance(mask, dict) else mask)
     if mask_ms is not None and values["infer_ms"][1] is not None:
         values["infer_ms"] = (f"{values['infer_ms'][0]} (mask {mask_ms:.1f} ms)", values["infer_ms"][1])
+    values["aligned"] = _aligned(stats)
     values["motion"] = (f"{tier or '—'}" + (f"  {motion:.3f}" if motion is not None else ""), motion)
     na = "unavailable"
     values["cpu_temp"] = (_fmt(cpu_t, "°C", 0, na) if tel is not None else na, _num(cpu_t))
@@ -113,6 +117,21 @@ def stats_values(stats, display_fps: float | None = None) -> dict[str, tuple[str
     values["rss"] = (_fmt(rss, "MB", 0), _num(rss))
     values["cpu"] = (_fmt(cpu, "%", 0), _num(cpu))
     return values
+
+
+def _aligned(stats) -> tuple[str, float | None]:
+    share = _num(field(stats, "aligned_share"))
+    if share is None:
+        return "—", None
+    lag = field(stats, "mask_lag_frames") or {}
+    p50, p95 = _num(_pct(lag, 50)), _num(_pct(lag, 95))
+    age = _num(_pct(field(stats, "mask_ms"), 50))
+    text = f"{share * 100:.0f} %"
+    if p50 is not None and p95 is not None:
+        text += f", lag {p50:.0f}/{p95:.0f}"
+    if age is not None:
+        text += f", age {age:.0f} ms"
+    return text, share * 100
 
 
 STAGE_LABELS = {"capture": "hand-off", "gate": "motion gate", "wait_mask": "wait for mask", "refine": "refine mask",
@@ -194,6 +213,11 @@ class StatsPanel(QWidget):
         restarts, fallbacks = field(stats, "restarts"), field(stats, "fallbacks")
         if restarts or fallbacks:
             parts.append(f"backend restarts {restarts or 0}, fallbacks {fallbacks or 0}")
+        budget = _num(field(stats, "latency_budget_ms"))
+        if budget is not None:
+            reason = field(stats, "align_reason") or "not asked"
+            parts.append(f"mask alignment: on, budget {budget:.0f} ms" if field(stats, "align")
+                         else f"mask alignment: off ({reason}), budget {budget:.0f} ms")
         thermal = field(stats, "thermal_state")
         if thermal:
             temp = _num(field(stats, "temperature_c"))
