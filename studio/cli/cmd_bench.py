@@ -14,6 +14,7 @@ BENCHES = [
     "studio.bench.pipeline",
     "studio.bench.mask",
     "studio.bench.warp",
+    "studio.bench.encode",
 ]
 
 

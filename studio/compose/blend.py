@@ -63,20 +63,32 @@ class Compositor:
         return out
 
 
-def to_rgba(image_bgr: np.ndarray, alpha: np.ndarray) -> np.ndarray:
-    """A new RGBA uint8 cutout (straight, not premultiplied, alpha)."""
-    a = _as_float_alpha(alpha)
-    rgba = cv2.cvtColor(image_bgr, cv2.COLOR_BGR2RGBA)
-    rgba[:, :, 3] = cv2.convertScaleAbs(a, alpha=255.0)
-    return rgba
+def to_rgba(image_bgr: np.ndarray, alpha: np.ndarray, *, clear_hidden: bool = True) -> np.ndarray:
+    """A new RGBA uint8 cutout (straight, not premultiplied, alpha). See to_bgra for ``clear_hidden``."""
+    return _with_alpha(image_bgr, alpha, cv2.COLOR_BGR2RGBA, clear_hidden)
 
 
-def to_bgra(image_bgr: np.ndarray, alpha: np.ndarray) -> np.ndarray:
-    """Like to_rgba, in OpenCV's channel order (for cv2.imencode)."""
+def to_bgra(image_bgr: np.ndarray, alpha: np.ndarray, *, clear_hidden: bool = True) -> np.ndarray:
+    """Like to_rgba, in OpenCV's channel order (for cv2.imencode).
+
+    ``clear_hidden`` zeroes the colour of fully transparent pixels, as rembg does: a cutout must not carry the room
+    it was cut from in pixels nobody sees (an editor can reveal them), and the file is smaller and faster to encode
+    (`studio bench encode`)."""
+    return _with_alpha(image_bgr, alpha, cv2.COLOR_BGR2BGRA, clear_hidden)
+
+
+def clear_hidden_colour(four_channel: np.ndarray) -> np.ndarray:
+    """Zero the colour of the pixels whose alpha (channel 3) is 0, in place; returns the array."""
+    hidden = four_channel[:, :, 3] == 0
+    four_channel[hidden] = 0
+    return four_channel
+
+
+def _with_alpha(image_bgr: np.ndarray, alpha: np.ndarray, code: int, clear_hidden: bool) -> np.ndarray:
     a = _as_float_alpha(alpha)
-    bgra = cv2.cvtColor(image_bgr, cv2.COLOR_BGR2BGRA)
-    bgra[:, :, 3] = cv2.convertScaleAbs(a, alpha=255.0)
-    return bgra
+    out = cv2.cvtColor(image_bgr, code)
+    out[:, :, 3] = cv2.convertScaleAbs(a, alpha=255.0)
+    return clear_hidden_colour(out) if clear_hidden else out
 
 
 def over_image(image_bgr: np.ndarray, alpha: np.ndarray, background_bgr: np.ndarray) -> np.ndarray:

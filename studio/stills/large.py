@@ -75,6 +75,7 @@ def _decode(path: Path) -> np.ndarray:
 def cut_large(cutter, path: Path, fmt: str, background, *, only_mask: bool = False, prep=None):
     """Cut out the large picture at ``path``. Returns (encoded bytes, info) where info has ``input_size``,
     ``model_input_size``, ``alpha_preview`` (the alpha at working size, for the quality flags) and ``notes``."""
+    from studio.compose.blend import clear_hidden_colour
     from studio.stills.imageio import encode_array
 
     bgr = _decode(path)
@@ -97,7 +98,7 @@ def cut_large(cutter, path: Path, fmt: str, background, *, only_mask: bool = Fal
         del bgr
         out[:, :, 3] = alpha8
         del alpha8
-        return encode_array(out, fmt), info
+        return encode_array(clear_hidden_colour(out), fmt), info
     _composite_in_place(bgr, alpha8, (255, 255, 255) if background is None else background)
     del alpha8
     return encode_array(bgr, fmt), info

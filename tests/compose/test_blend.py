@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from studio.compose.backgrounds import BlurBackground
-from studio.compose.blend import Compositor, over_color, over_image, to_rgba
+from studio.compose.blend import Compositor, over_color, over_image, to_bgra, to_rgba
 from studio.compose.refine import MaskRefiner
 from studio.config.settings import RefineSettings
 
@@ -76,8 +76,15 @@ def test_still_helpers(scene):
     frame, bg, alpha = scene
     rgba = to_rgba(frame, alpha)
     assert rgba.shape == (72, 128, 4)
-    assert np.array_equal(rgba[:, :, :3], frame[:, :, ::-1])
+    seen = rgba[:, :, 3] > 0
+    assert np.array_equal(rgba[:, :, :3][seen], frame[:, :, ::-1][seen])
     assert rgba[0, 0, 3] == 255 and rgba[0, 100, 3] == 0
+    # Fully transparent pixels carry no colour of the room they were cut from; kept only when asked
+    assert seen.any() and not seen.all() and not rgba[~seen].any()
+    kept = to_rgba(frame, alpha, clear_hidden=False)
+    assert np.array_equal(kept[:, :, :3], frame[:, :, ::-1])
+    bgra = to_bgra(frame, alpha)
+    assert np.array_equal(bgra[:, :, [2, 1, 0, 3]], rgba)
     white = over_color(frame, alpha, (255, 255, 255))
     assert np.array_equal(white[:, :40], frame[:, :40]) and (white[:, 60:] == 255).all()
     wide = np.zeros((10, 400, 3), np.uint8)
