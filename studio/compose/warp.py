@@ -34,9 +34,11 @@ class MaskWarper:
         self._greys: dict[int, np.ndarray] = {}
         self._dis = None  # made on first use: the DIS object holds buffers sized to the image
         self._flow: np.ndarray | None = None
-        self._mask_flow: np.ndarray | None = None
-        self._grid: tuple[np.ndarray, np.ndarray] | None = None
-        self._maps: tuple[np.ndarray, np.ndarray] | None = None
+        self._scaled: np.ndarray | None = None  # flow in mask pixels, at the small size
+        self._grid: np.ndarray | None = None  # identity map at the mask's size, x and y in two channels
+        self._map: np.ndarray | None = None
+        self._fixed: np.ndarray | None = None  # the map in remap's fixed-point form (made on first use, then reused)
+        self._frac: np.ndarray | None = None
         self._out: np.ndarray | None = None
         self.last_motion_px = 0.0  # mean flow length of the last warp, small-grey pixels
 
@@ -88,19 +90,22 @@ class MaskWarper:
     def _apply(self, alpha: np.ndarray, flow: np.ndarray) -> np.ndarray:
         mh, mw = alpha.shape[:2]
         sh, sw = flow.shape[:2]
-        if self._grid is None or self._grid[0].shape != (mh, mw):
+        if self._grid is None or self._grid.shape[:2] != (mh, mw):
             xs, ys = np.meshgrid(np.arange(mw, dtype=np.float32), np.arange(mh, dtype=np.float32))
-            self._grid = (xs, ys)
-            self._maps = (np.empty((mh, mw), np.float32), np.empty((mh, mw), np.float32))
-            self._mask_flow = np.empty((mh, mw, 2), np.float32)
+            self._grid = np.dstack((xs, ys))
+            self._map = np.empty((mh, mw, 2), np.float32)
+            self._fixed = self._frac = None
             self._out = np.empty((mh, mw), np.float32)
-        cv2.resize(flow, (mw, mh), dst=self._mask_flow, interpolation=cv2.INTER_LINEAR)
-        map_x, map_y = self._maps
-        # Flow is in small-grey pixels: scale each component to mask pixels, then add the identity grid.
-        np.multiply(self._mask_flow[..., 0], np.float32(mw / sw), out=map_x)
-        np.add(map_x, self._grid[0], out=map_x)
-        np.multiply(self._mask_flow[..., 1], np.float32(mh / sh), out=map_y)
-        np.add(map_y, self._grid[1], out=map_y)
+        if self._scaled is None or self._scaled.shape != flow.shape:
+            self._scaled = np.empty_like(flow)
+        # Flow is in small-grey pixels: scale it to mask pixels while it is small, bring it to the mask's size and add
+        # the identity grid; remap takes the two-channel map as it is. Four whole-array passes, no temporaries.
+        cv2.multiply(flow, (mw / sw, mh / sh, 0.0, 0.0), dst=self._scaled)
+        cv2.resize(self._scaled, (mw, mh), dst=self._map, interpolation=cv2.INTER_LINEAR)
+        cv2.add(self._map, self._grid, dst=self._map)
+        # A fixed-point map (1/32 px, plenty for a mask) remaps about 3x faster than the float one, conversion included.
+        fixed, frac = cv2.convertMaps(self._map, None, cv2.CV_16SC2, dstmap1=self._fixed, dstmap2=self._frac)
+        self._fixed, self._frac = fixed, frac
         src = alpha if alpha.dtype == np.float32 else alpha.astype(np.float32)
-        cv2.remap(src, map_x, map_y, cv2.INTER_LINEAR, dst=self._out, borderMode=cv2.BORDER_REPLICATE)
+        cv2.remap(src, fixed, frac, cv2.INTER_LINEAR, dst=self._out, borderMode=cv2.BORDER_REPLICATE)
         return self._out
