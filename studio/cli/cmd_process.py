@@ -55,6 +55,8 @@ def register(sub) -> None:
                         "salient-object model fused in; about 1 s a picture on two cores (default fast)")
     p.add_argument("--refine", default="guided", choices=["guided", "none"],
                    help="guided: edges follow the picture (default); none: the raw model mask, bilinearly resized")
+    p.add_argument("--edge-px", type=int, default=0, metavar="N",
+                   help="move the cutout's edge N pixels outward (N < 0: inward, trims a fringe; -8..8)")
     p.add_argument("--engine", default="overlap", choices=["overlap", "sequential", "ray"],
                    help="overlap (default): decode and write on their own threads while the model runs; "
                         "sequential: one picture at a time; ray: many boxes (extra [cluster], docs/cluster.md)")
@@ -138,7 +140,7 @@ def cmd_process(args) -> int:
     opts = BatchOptions(fmt=fmt, background=_background(args.background), background_label=args.background or "",
                         prep=StillPrep(args.flicker, args.white_balance, roi, args.wb_method),
                         only_mask=args.only_mask, max_pixels=args.max_pixels or 0, quality=args.quality,
-                        refine=args.refine)
+                        refine=args.refine, edge_px=args.edge_px)
     if args.watch:
         return _watch(args, opts, folder)
     if args.inputs == ["-"] or args.out == "-":
@@ -172,7 +174,7 @@ def _stream(args, opts, target: Path | None) -> int:
             raise StudioError("nothing arrived on stdin", hint="`studio process - -o out.png < photo.jpg`")
     else:
         source = Path(args.inputs[0])
-    with Cutter(args.model, args.backend, args.device, quality=args.quality, refine_mode=args.refine) as cutter:
+    with Cutter.for_batch(args.model, args.backend, args.device, opts, args.precision) as cutter:
         data, _info = cut_picture(cutter, source, opts, name="<stdin>")
     if target is None and args.out != "-":
         raise StudioError("no output named", hint="give -o FILE or -o -")

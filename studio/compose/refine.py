@@ -51,6 +51,7 @@ class MaskRefiner:
         self._work_size: tuple[int, int] | None = None
         self._state: np.ndarray | None = None  # smoothed mask at working size
         self._have_state = False
+        self._edge_kernel: np.ndarray | None = None  # disc for refine.edge_px, built on first use
 
     # -- settings and state ------------------------------------------------------------------------------------
 
@@ -163,6 +164,8 @@ class MaskRefiner:
         else:
             cv2.resize(self._state, (w, h), dst=out, interpolation=cv2.INTER_LINEAR)
 
+        if st.edge_px:
+            out = self._shift_edge(out, st.edge_px)
         if st.threshold > 0:
             cv2.threshold(out, st.threshold, 1.0, cv2.THRESH_BINARY, dst=out)
         if st.feather > 0:
@@ -173,6 +176,18 @@ class MaskRefiner:
             self._out = out
         np.clip(out, 0.0, 1.0, out=out)
         return out
+
+    def _shift_edge(self, out: np.ndarray, px: int) -> np.ndarray:
+        """Move the alpha edge ``px`` frame pixels outward (> 0) or inward (< 0): a grey-level dilation or erosion
+        by a disc, which moves the whole soft edge profile and keeps its softness (a threshold would make it hard).
+        Inward trims the fringe where the old background's colour is mixed into the subject's edge pixels."""
+        r = abs(px)
+        if self._edge_kernel is None or self._edge_kernel.shape[0] != 2 * r + 1:
+            self._edge_kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1))
+        op = cv2.dilate if px > 0 else cv2.erode
+        op(out, self._edge_kernel, dst=self._feather_buf, borderType=cv2.BORDER_REPLICATE)
+        self._out, self._feather_buf = self._feather_buf, out
+        return self._out
 
     def _guided(self, ws: tuple[int, int]) -> None:
         """Solve a, b at the working size from the small guide and the smoothed mask (into self._a, self._b)."""

@@ -121,9 +121,11 @@ class RefineSettings:
     smoothing: float = 0.5  # temporal: weight of the previous mask, 0 = none
     feather: int = 0  # extra blur of the alpha edge, pixels
     threshold: float = 0.0  # 0 = soft alpha; otherwise hard cut at this value
+    edge_px: int = 0  # move the alpha edge outward (> 0) or inward (< 0, trims a fringe/halo) by this many pixels
 
     def validate(self) -> None:
         check_range("refine.smoothing", self.smoothing, 0, 1, hi_open=True)
+        check_range("refine.edge_px", self.edge_px, -8, 8)
         check_range("refine.feather", self.feather, 0, 64)
         check_range("refine.threshold", self.threshold, 0, 1, hi_open=True)
 

@@ -61,6 +61,7 @@ class BatchOptions:
     max_pixels: int = 0  # 0: max_pixels_default()
     quality: str = "fast"  # "best": studio.stills.quality (several looks and models fused)
     refine: str = "guided"  # "none": the raw model mask, bilinearly resized
+    edge_px: int = 0  # the alpha edge moved outward (> 0) or inward (< 0), pixels (refine.edge_px)
 
     def journal_settings(self) -> dict:
         bg = self.background_label or (list(self.background) if isinstance(self.background, tuple) else None)
@@ -68,7 +69,8 @@ class BatchOptions:
                 "white_balance": self.prep.white_balance, "wb_roi": self.prep.wb_roi,
                 "wb_method": self.prep.wb_method if self.prep.white_balance else None,
                 **({"quality": self.quality} if self.quality != "fast" else {}),
-                **({"refine": self.refine} if self.refine != "guided" else {})}
+                **({"refine": self.refine} if self.refine != "guided" else {}),
+                **({"edge_px": self.edge_px} if self.edge_px else {})}
 
 
 def quality_flags(alpha: np.ndarray) -> tuple[list[str], dict[str, float]]:
@@ -139,10 +141,7 @@ def process_batch(inputs: Iterable[str | Path], out_dir: str | Path | None, *, m
         from studio.stills.engine import records as engine_records
 
         bar = _progress(len(todo), progress)
-        from studio.stills.engine import plan_options
-
-        with Cutter(model, backend, device, quality=opts.quality, refine_mode=opts.refine,
-                    backend_options=plan_options(precision)) as cutter:
+        with Cutter.for_batch(model, backend, device, opts, precision) as cutter:
             result.backend = cutter.backend_label
             for i, (it, record, disk_error) in enumerate(engine_records(todo, cutter, opts, engine,
                                                                             **(engine_options or {}))):

@@ -105,7 +105,7 @@ class Cutter:
 
     def __init__(self, model: str, backend: str = "auto", device: str = "auto", *,
                  refine: RefineSettings | None = None, quality: str = "fast", refine_mode: str = "guided",
-                 backend_options: dict | None = None) -> None:
+                 backend_options: dict | None = None, edge_px: int = 0) -> None:
         self.quality = quality
         # backend_options: a precision plan's run-time options (studio.inference.precision.backend_options)
         self.segmenter = open_still_segmenter(model, backend, device, quality=quality,
@@ -118,6 +118,21 @@ class Cutter:
             raise StudioError(f"unknown refinement {refine_mode!r}", hint="use guided or none")
         # None: the raw model mask, bilinearly resized (studio process --refine none)
         self.refine = None if refine_mode == "none" else refine if refine is not None else STILL_REFINE
+        if self.refine is not None and edge_px:
+            import dataclasses
+
+            self.refine = dataclasses.replace(self.refine, edge_px=edge_px)
+            self.refine.validate()
+
+    @classmethod
+    def for_batch(cls, model: str, backend: str, device: str, opts, precision: str | None = None) -> "Cutter":
+        """The Cutter a batch's options ask for (studio.stills.batch.BatchOptions: quality, refine, edge_px),
+        with ``precision``'s run-time options: every engine (sequential, overlap, watch, Ray) opens it this way."""
+        from studio.stills.engine import plan_options
+
+        return cls(model, backend, device, quality=getattr(opts, "quality", "fast"),
+                   refine_mode=getattr(opts, "refine", "guided"), edge_px=getattr(opts, "edge_px", 0),
+                   backend_options=plan_options(precision))
 
     @property
     def backend_label(self) -> str:

@@ -49,12 +49,9 @@ class CutActor:
     def __init__(self, model: str, backend: str, device: str, options: bytes, run_dir: str,
                  crash_once: tuple[str, str] | None = None, precision: str | None = None) -> None:
         from studio.stills.cutout import Cutter
-        from studio.stills.engine import plan_options
 
         self.opts = pickle.loads(options)
-        self.cutter = Cutter(model, backend, device, quality=getattr(self.opts, "quality", "fast"),
-                             refine_mode=getattr(self.opts, "refine", "guided"),
-                             backend_options=plan_options(precision))
+        self.cutter = Cutter.for_batch(model, backend, device, self.opts, precision)
         self.run_dir = Path(run_dir)
         # Tests: (picture name, marker file): the process dies once at that picture, after the ones before it in
         # its batch are written, leaving in the marker the inode of the last file written.

@@ -74,7 +74,7 @@ def watch_folder(inbox: str | Path, out_dir: str | Path, *, model: str = "u2netp
 
     from studio.stills.batch import BatchOptions, BatchResult
     from studio.stills.cutout import Cutter
-    from studio.stills.engine import plan_options, records
+    from studio.stills.engine import records
     from studio.stills.journal import Journal
 
     inbox, out_dir = Path(inbox), Path(out_dir)
@@ -90,9 +90,7 @@ def watch_folder(inbox: str | Path, out_dir: str | Path, *, model: str = "u2netp
     t0 = time.perf_counter()
     jr = Journal(Path(journal), model, opts.journal_settings()) if journal else None
     try:
-        with Cutter(model, backend, device, quality=getattr(opts, "quality", "fast"),
-                    refine_mode=getattr(opts, "refine", "guided"),
-                    backend_options=plan_options(precision)) as cutter:
+        with Cutter.for_batch(model, backend, device, opts, precision) as cutter:
             result.backend = cutter.backend_label
 
             def note(path: Path, now: float) -> None:

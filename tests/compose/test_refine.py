@@ -114,6 +114,20 @@ def test_threshold_and_feather():
     assert ((row > 0.02) & (row < 0.98)).sum() >= 4
 
 
+def test_edge_setting_moves_the_soft_edge_by_whole_pixels():
+    frame = np.full((120, 120, 3), 128, np.uint8)
+    yy, xx = np.mgrid[0:120, 0:120]
+    disc = np.clip(30.5 - np.hypot(yy - 60, xx - 60), 0, 1).astype(np.float32)  # radius ~30 px, 1 px soft edge
+    area = {e: float(MaskRefiner(RefineSettings(smoothing=0, guided=False, edge_px=e)).refine(disc, frame).sum())
+            for e in (-3, 0, 3)}
+    # a disc grown or shrunk by 3 px: area pi (30 +- 3)^2, within a pixel ring
+    assert abs(area[3] - np.pi * 33 ** 2) < 2 * np.pi * 33 and abs(area[-3] - np.pi * 27 ** 2) < 2 * np.pi * 27
+    out = MaskRefiner(RefineSettings(smoothing=0, guided=False, edge_px=-3)).refine(disc, frame)
+    assert ((out > 0.02) & (out < 0.98)).any()  # still a soft edge, not a hard cut
+    with pytest.raises(SettingsError):
+        RefineSettings(edge_px=9).validate()
+
+
 def test_buffers_are_reused_and_sizes_can_change():
     rng = np.random.default_rng(1)
     r = MaskRefiner(RefineSettings())

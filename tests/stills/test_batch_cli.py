@@ -64,6 +64,20 @@ def test_process_default_model_jpg_on_colour_and_glob(inputs, tmp_path):
     assert [p.name for p in out.iterdir()] == ["p0.jpg"]
 
 
+def test_process_refine_none_gives_the_raw_mask_and_edge_px_moves_the_edge(inputs, tmp_path):
+    src = sorted(inputs.glob("p[0-9].jpg"))[0]
+    alphas = {}
+    for name, flags in (("guided", []), ("none", ["--refine", "none"]), ("in", ["--edge-px", "-3"]),
+                        ("out", ["--edge-px", "3"])):
+        out = tmp_path / f"{name}.png"
+        assert main(["process", str(src), "-o", str(out), "--model", "selfie", "--only-mask", *flags]) == 0
+        alphas[name] = read_rgba(out)[..., 0].astype(np.float32) / 255
+    assert not np.array_equal(alphas["none"], alphas["guided"])  # the raw model mask, not the refined one
+    fg = {k: float((a >= 0.5).mean()) for k, a in alphas.items()}
+    assert fg["in"] < fg["guided"] < fg["out"], fg
+    assert main(["process", str(src), "-o", str(tmp_path / "x.png"), "--edge-px", "12"]) == 2  # out of range
+
+
 def test_process_missing_input_counts_as_failed(tmp_path):
     assert main(["process", str(tmp_path / "nope.jpg"), str(tmp_path / "*.png"), "--out", str(tmp_path)]) == 2
 

@@ -46,6 +46,10 @@ def test_halo_free_blur_leaks_less_of_the_subject(shared_data):
     r = evaluate_halo(shared_data / "matting", shared_data / "davis" / "dance-twirl", limit=8)
     assert r["count"] >= 6
     assert r["halo_free_blur"] < r["plain_blur"], r
+    e = r["edge_px"]
+    assert set(e) == {"-2", "-1", "0", "1"} and e["0"]["outside"] == r["halo_free_blur"]
+    # moving the edge inward costs the subject's own edge (the error inside grows); outward does the opposite
+    assert e["-2"]["inside"] > e["-1"]["inside"] > e["0"]["inside"] > e["1"]["inside"], e
 
 
 def test_paste_at_hand_truth():
