@@ -201,5 +201,10 @@ def apply_plan(src: Path, dst: Path, plan: str, *, spec: ModelSpec | None = None
 
 def backend_options(plan: str) -> dict[str, dict]:
     """What a plan needs at run time, as open_segmenter's ``backend_options`` (runtime name -> constructor options):
-    bf16 is OpenVINO's precision hint; the file plans run as they are."""
-    return {"openvino": {"precision": "bf16"}} if plan == "bf16" else {}
+    bf16 is OpenVINO's precision hint; fp32 says f32 to OpenVINO outright (a model whose default plan is bf16 then
+    runs at full precision); the file plans run as they are."""
+    if plan == "bf16":
+        return {"openvino": {"precision": "bf16"}}
+    if plan == "fp32":
+        return {"openvino": {"precision": "f32"}}
+    return {}

@@ -128,15 +128,19 @@ class FusedSegmenter:
     def __init__(self, model: str, backend: str = "auto", device: str = "auto", *, plan: QualityPlan = BEST,
                  opener=None, partner: str | None = SALIENT_PARTNER) -> None:
         from studio.inference import open_segmenter
+        from studio.inference.precision import backend_options
 
         opener = opener or open_segmenter
         self.plan = plan
         self.segmenters = []
+        # Quality mode runs at full precision whatever a model's default plan is: bf16 keeps u2netp's mean IoU within
+        # 0.3 points but moved one hard portrait's fused mask from IoU 0.85 to 0.69, and this mode is for the tail.
+        full = {"backend_options": backend_options("fp32")} if opener is open_segmenter else {}
         try:
-            first = opener(model, backend, device)
+            first = opener(model, backend, device, **full)
             self.segmenters.append(first)
             if partner and first.spec.kind == "portrait" and model != partner:
-                self.segmenters.append(opener(partner, backend, device))
+                self.segmenters.append(opener(partner, backend, device, **full))
         except BaseException:
             self.close()
             raise

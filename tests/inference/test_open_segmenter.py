@@ -106,3 +106,25 @@ def test_nothing_else_puts_the_backend_registry_and_a_segmenter_together():
         if builds or loads:
             offenders.append(rel)
     assert offenders == []
+
+
+def _runs_bf16() -> bool:
+    """Whether OpenVINO on this CPU takes the bf16 hint (AVX512-BF16 or AMX); elsewhere it runs f32 whatever it is told."""
+    flags = Path("/proc/cpuinfo").read_text() if Path("/proc/cpuinfo").is_file() else ""
+    return "avx512_bf16" in flags or "amx_bf16" in flags
+
+
+def test_a_models_default_plan_applies_and_quality_mode_and_fp32_override_it():
+    from studio.inference.precision import backend_options
+    from studio.stills.quality import FusedSegmenter
+
+    default = open_segmenter("u2netp", "openvino", "cpu")  # models.toml: precision = "bf16"
+    full = open_segmenter("u2netp", "openvino", "cpu", backend_options=backend_options("fp32"))
+    fused = FusedSegmenter("selfie", "openvino", "cpu")  # fuses selfie with u2netp, both at full precision
+    try:
+        assert full.report.chosen.extra["precision"] == "f32"
+        assert default.report.chosen.extra["precision"] == ("bf16" if _runs_bf16() else "f32")
+        assert [s.spec.name for s in fused.segmenters] == ["selfie", "u2netp"]
+        assert all(s.report.chosen.extra["precision"] == "f32" for s in fused.segmenters)
+    finally:
+        default.close(), full.close(), fused.close()
