@@ -1,9 +1,10 @@
 """`studio bench warp`: does moving the last mask with the picture (studio.compose.warp) beat reusing it as it is?
 
 Replays a video sequence with true masks (default ../shared/data/davis/dance-twirl, 90 frames) through the live
-output's own pieces, frame by frame: the motion gate (its tier sets the refiner's smoothing, its small grey copy feeds
-the warper), the MaskWarper and the MaskRefiner with the live settings. Each frame is segmented once, up front; the
-modes then differ only in which masks they may use:
+OutputThread itself, driven frame by frame: the motion gate (its tier sets the refiner's smoothing, its small grey copy
+feeds the warper), the MaskWarper (live.warp_mask on or off), the MaskRefiner with the live settings, the compositor;
+the alpha scored is the one the sinks get. Each frame is segmented once, up front; the modes then differ only in which
+masks reach the output's mask slot, and when:
 
     every        a mask for every frame (what a model that keeps up gives)
     gated        a mask every --every frames (2: 15/s of a 30 fps playback), reused in between
@@ -108,47 +109,81 @@ def _flicker(prev: np.ndarray, cur: np.ndarray, same: np.ndarray) -> float:
     return float(np.abs(cur - prev)[same].sum() / n) if n else 0.0
 
 
+class _TimedWarper:
+    """The output's MaskWarper with a stopwatch around its two per-frame calls (remember + warp = the warp's cost)."""
+
+    def __init__(self, enabled: bool) -> None:
+        from studio.compose.warp import MaskWarper
+
+        self.inner = MaskWarper(enabled=enabled)
+        self.ms: list[float] = []
+        self.moved = 0
+        self._t = 0.0
+
+    def __getattr__(self, name):
+        return getattr(self.inner, name)
+
+    def remember(self, index: int, grey) -> None:
+        t0 = time.perf_counter()
+        self.inner.remember(index, grey)
+        self._t = time.perf_counter() - t0
+
+    def warp(self, alpha, from_index: int, to_index: int):
+        t0 = time.perf_counter()
+        out = self.inner.warp(alpha, from_index, to_index)
+        if self.inner.enabled:
+            self.ms.append(1e3 * (self._t + time.perf_counter() - t0))
+        self.moved += out is not None
+        return out
+
+
 def replay(frames: list[np.ndarray], truths: list[np.ndarray], alphas: list[np.ndarray], mode: Mode, *,
            lag: int = 0, fps: float = 30.0) -> ModeResult:
-    """One mode over the sequence, through the live output's gate, warper and refiner."""
+    """One mode over the sequence through the live OutputThread itself (gate, warp, refiner, compositor), driven
+    frame by frame on this thread; the masks are put into its mask slot by hand, on the mode's schedule."""
+    from studio.compose.backgrounds import make_background
     from studio.compose.refine import MaskRefiner
-    from studio.compose.warp import MaskWarper
-    from studio.config.settings import RefineSettings
+    from studio.config.settings import BackgroundSettings, LiveSettings, RefineSettings
+    from studio.control.align import MaskAligner
+    from studio.control.events import EventHub
     from studio.control.gate import MotionGate
-    from studio.control.output_thread import SMOOTHING_BY_TIER
+    from studio.control.output_thread import MaskFeed, OutputStages, OutputThread, SourceInfo
+    from studio.control.thermal import ThermalGovernor
+    from studio.core.frame import Frame, Mask
+    from studio.core.kinds import AlignMode, BackgroundKind
+    from studio.core.mailbox import LatestSlot
+    from studio.output.simple import CallbackSink
     from studio.stills.evaluate import iou
 
-    gate, refiner, warper = MotionGate(), MaskRefiner(RefineSettings()), MaskWarper()
-    ious, flickers, warp_ms = [], [], []
-    last_used, prev_alpha, prev_truth, warped_frames = None, None, None, 0
-    for t, (frame, truth) in enumerate(zip(frames, truths)):
-        decision = gate.update(frame, t / fps)  # the gate's tier and small grey, as the output thread gets them
-        # The newest mask already delivered: made on a scheduled frame, ready `lag` frames later.
-        ready = t - lag
-        source = ready - ready % mode.every if ready >= 0 else None
-        scale = SMOOTHING_BY_TIER.get(decision.tier, 1.0)
-        t0 = time.perf_counter()
-        if mode.warp:
-            warper.remember(t, gate.small_grey)
-        if source is None:
-            alpha = np.zeros(truth.shape, np.float32)
-        else:
-            mask, new = alphas[source], source != last_used
-            if mode.warp:
-                moved = warper.warp(mask, source, t)
-                warp_ms.append(1e3 * (time.perf_counter() - t0))
-                if moved is not None:
-                    mask, new, warped_frames = moved, True, warped_frames + 1
-            alpha = refiner.refine(mask, frame, new_mask=new, smoothing_scale=scale).copy()
-            last_used = source
-        ious.append(iou(alpha >= 0.5, truth))
-        if prev_truth is not None:
-            flickers.append(_flicker(prev_alpha, alpha, truth == prev_truth))
-        prev_alpha, prev_truth = alpha, truth
+    shown: list[np.ndarray] = []
+    warper = _TimedWarper(mode.warp)
+    masks: LatestSlot[Mask] = LatestSlot()
+    # Alignment off: the schedule decides which mask a frame gets (a frame must not wait for a mask never coming).
+    stages = OutputStages(MotionGate(), ThermalGovernor(), MaskRefiner(RefineSettings()),
+                          make_background(BackgroundSettings(kind=BackgroundKind.COLOR.value)),
+                          [CallbackSink(lambda packet: shown.append(packet.alpha.copy()))],
+                          align=MaskAligner(LiveSettings(align_mask=AlignMode.OFF.value)), warp=warper)
+    out = OutputThread(LatestSlot(), MaskFeed(masks), stages, SourceInfo(lambda: fps), EventHub())
+    ious, flickers, last_put = [], [], None
+    try:
+        for t, (frame, truth) in enumerate(zip(frames, truths)):
+            # The newest mask already delivered: made on a scheduled frame, ready `lag` frames later.
+            ready = t - lag
+            source = ready - ready % mode.every if ready >= 0 else None
+            if source is not None and source != last_put:
+                masks.put(Mask(alphas[source], source, source / fps, t / fps, alphas[source].shape[::-1], 0.0))
+                last_put = source
+            out.process(Frame(frame, t, t / fps))
+            ious.append(iou(shown[-1] >= 0.5, truth))
+            if t > 0:
+                flickers.append(_flicker(shown[-2], shown[-1], truth == truths[t - 1]))
+    finally:
+        out.release()
     inferences = len({t - t % mode.every for t in range(len(frames))})
+    ms = warper.ms
     return ModeResult(mode.name, round(float(np.mean(ious)), 4), round(1e3 * float(np.mean(flickers)), 3),
-                      inferences, round(float(np.percentile(warp_ms, 50)), 3) if warp_ms else 0.0,
-                      round(float(np.percentile(warp_ms, 95)), 3) if warp_ms else 0.0, warped_frames)
+                      inferences, round(float(np.percentile(ms, 50)), 3) if ms else 0.0,
+                      round(float(np.percentile(ms, 95)), 3) if ms else 0.0, warper.moved)
 
 
 def bench_model(model: str, backend: str, frames, truths, *, every: int, lag: int, fps: float) -> dict:

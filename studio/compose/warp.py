@@ -28,7 +28,8 @@ FINEST_SCALE = 1
 class MaskWarper:
     """Not thread-safe: one warper per output thread, fed every frame's small grey with ``remember``."""
 
-    def __init__(self, history: int = HISTORY, *, finest_scale: int = FINEST_SCALE) -> None:
+    def __init__(self, history: int = HISTORY, *, finest_scale: int = FINEST_SCALE, enabled: bool = True) -> None:
+        self.enabled = enabled  # off: remember keeps nothing and warp moves nothing (the live.warp_mask setting)
         self.history = history
         self.finest_scale = finest_scale
         self._greys: dict[int, np.ndarray] = {}
@@ -48,6 +49,8 @@ class MaskWarper:
 
     def remember(self, index: int, grey: np.ndarray) -> None:
         """Keep a copy of frame ``index``'s small grey (the gate's buffer is overwritten by the next frame)."""
+        if not self.enabled or grey is None:
+            return
         if self._greys and next(iter(self._greys.values())).shape != grey.shape:
             self._greys.clear()  # a new frame size: older greys cannot be compared with the new ones
         spare = None
@@ -77,7 +80,7 @@ class MaskWarper:
     def warp(self, alpha: np.ndarray, from_index: int, to_index: int) -> np.ndarray | None:
         """``alpha`` (made on frame ``from_index``) moved to frame ``to_index``; a reused buffer. None when there is
         nothing to do: same frame, a frame not remembered, or a still picture (then use ``alpha`` as it is)."""
-        if from_index == to_index:
+        if not self.enabled or from_index == to_index:
             return None
         flow = self.flow(to_index, from_index)
         if flow is None:

@@ -163,6 +163,7 @@ class LiveSettings:
     latency_budget_ms: float = 0.0  # 0 = auto: what keeps capture -> output under one frame interval
     idle_when_unwatched: bool = True  # a virtual camera nobody reads: stop inference, send a still slate
     release_camera_when_idle: bool = False  # close the camera while idle (its light goes off; reopening takes time)
+    warp_mask: bool = True  # move an older mask with the picture before refining (studio bench warp: it wins)
 
     def validate(self) -> None:
         _check(self.align_mask in AlignMode.values(), "live.align_mask",

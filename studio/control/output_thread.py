@@ -29,6 +29,7 @@ import numpy as np
 from studio.compose.base import Background
 from studio.compose.blend import Compositor
 from studio.compose.refine import MaskRefiner
+from studio.compose.warp import MaskWarper
 from studio.control import commands as cmd
 from studio.control.align import MaskAligner
 from studio.control.clock import FrameClock
@@ -68,6 +69,7 @@ class OutputStages:
     compositor: Compositor = field(default_factory=Compositor)
     mirror: bool = False
     align: MaskAligner = field(default_factory=MaskAligner)  # whether to wait for a submitted frame's own mask
+    warp: MaskWarper = field(default_factory=MaskWarper)  # moves an older mask with the picture (live.warp_mask)
 
 
 @dataclass(frozen=True)
@@ -177,6 +179,7 @@ class OutputThread(Worker):
             st.thermal.configure(command.settings)
         elif isinstance(command, cmd.SetLive):
             st.align.configure(command.settings)
+            st.warp.enabled = command.settings.warp_mask
         elif isinstance(command, cmd.AddSink):
             self._sinks.add(command.sink)
         elif isinstance(command, cmd.RemoveSink):
@@ -185,6 +188,7 @@ class OutputThread(Worker):
             st.gate.reset()
             st.refiner.reset()
             st.align.reset()
+            st.warp.reset()
             self._clock.reset()
         else:
             raise TypeError(f"not an output command: {command!r}")
@@ -267,6 +271,7 @@ class OutputThread(Worker):
             self._update_thermal()
             st.align.update(self._feed.work_s(), self._clock.period)
             decision = st.gate.update(image, frame.t_capture)
+            st.warp.remember(frame.index, st.gate.small_grey)
             self._level, self._tier = decision.level, decision.tier
             if decision.run_inference:
                 self._feed.submit(InferenceJob(frame, decision.tier))
@@ -283,7 +288,10 @@ class OutputThread(Worker):
             timings["refine"] = 0.0
         else:
             new = mask is not self._last_mask
-            alpha = st.refiner.refine(mask.alpha, image, new_mask=new,
+            # A mask from an earlier frame moves with the picture first (counted in the refine stage); the moved one
+            # is new to the refiner, so its edges and temporal state follow the subject (studio.compose.warp).
+            moved = st.warp.warp(mask.alpha, mask.frame_index, frame.index)
+            alpha = st.refiner.refine(mask.alpha if moved is None else moved, image, new_mask=new or moved is not None,
                                       smoothing_scale=SMOOTHING_BY_TIER.get(self._tier, 1.0))
             t_refine = lap
             lap = _lap(timings, "refine", lap)

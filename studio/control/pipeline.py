@@ -30,6 +30,7 @@ from studio.capture.sources import make_source
 from studio.capture.thread import CaptureStats, CaptureThread
 from studio.compose.backgrounds import make_background
 from studio.compose.refine import MaskRefiner
+from studio.compose.warp import MaskWarper
 from studio.config.settings import OutputSettings, Settings
 from studio.control import commands as cmd
 from studio.control.align import MaskAligner
@@ -96,6 +97,7 @@ class LivePipeline:
                               make_background(settings.background),
                               [*self._own_sinks, *recording, self._snapshots, *sinks], mirror=settings.output.mirror,
                               align=MaskAligner(settings.live))
+        stages.warp = MaskWarper(enabled=settings.live.warp_mask)
         inference = self._inference
         self._output = OutputThread(self._frames, MaskFeed(inference.masks, inference.submit, inference.set_max_area,
                                                               inference.recent_work_s),
