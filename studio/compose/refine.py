@@ -5,8 +5,10 @@ Edge-aware upsampling is the fast guided filter of He & Sun (2015, "Fast Guided 
 guide. Only the last step touches every frame pixel, so the cost is a few full-size passes whatever the radius.
 (cv2.ximgproc.guidedFilter would do it at full size, and it is not in opencv-python-headless anyway.)
 
-Temporal smoothing is an exponential moving average of the mask at the working (small) size, updated only when a new
-mask arrives; a reused mask is still re-guided with every new frame, so edges follow the subject between inferences.
+Temporal smoothing is an exponential moving average of the mask at the working (small) size whose weight falls where
+the new mask differs much from the average (a moving subject is not dragged; see ``MaskRefiner._smooth``), updated
+only when a new mask arrives; a reused mask is still re-guided with every new frame, so edges follow the subject
+between inferences.
 """
 
 from __future__ import annotations
@@ -23,6 +25,12 @@ from studio.config.settings import RefineSettings
 # slightly better 1e-5 because webcam noise (~2 grey levels) would otherwise leak into the edge.
 DEFAULT_RADIUS = 1
 DEFAULT_EPS = 1e-4
+# Temporal smoothing lets through at once a change of this size or more (see MaskRefiner._smooth). 1.0: the weight of
+# the past falls linearly with the change, to 0 for a full flip. Measured on DAVIS dance-twirl (studio eval --sequence),
+# against the plain average (0.5): u2netp IoU 0.578 -> 0.595 (raw 0.594), flicker 21.1 -> 19.0 (raw 34.4); selfie IoU
+# 0.656 -> 0.659 (raw 0.651), flicker 12.6 -> 12.1 (raw 19.6), both with refine.smoothing 0.8; a cut-off at 0.5 or
+# 0.25 kept more shimmer for no IoU gain.
+SMOOTH_CHANGE = 1.0
 
 
 def _finite(a: np.ndarray) -> bool:
@@ -139,8 +147,7 @@ class MaskRefiner:
                 cv2.resize(src, ws, dst=self._p_new, interpolation=cv2.INTER_LINEAR)
             k = st.smoothing * min(1.0, max(0.0, smoothing_scale))
             if self._have_state and k > 0:
-                # state = k * state + (1 - k) * new
-                cv2.addWeighted(self._state, k, self._p_new, 1.0 - k, 0.0, dst=self._state)
+                self._smooth(k)
             else:
                 np.copyto(self._state, self._p_new)
                 self._have_state = True
@@ -176,6 +183,20 @@ class MaskRefiner:
             self._out = out
         np.clip(out, 0.0, 1.0, out=out)
         return out
+
+    def _smooth(self, k: float) -> None:
+        """state = w * state + (1 - w) * new, per pixel, with w = k * max(0, 1 - |new - state| / SMOOTH_CHANGE):
+        a small change (shimmer) is averaged with weight k, a large one (the subject moved there) goes through at
+        once. A plain average (w = k everywhere) lagged a dancer by a few pixels (u2netp on DAVIS: IoU -1.6 points
+        against the raw model)."""
+        t, state, new = self._tmp, self._state, self._p_new
+        cv2.absdiff(state, new, dst=t)
+        cv2.multiply(t, -k / SMOOTH_CHANGE, dst=t)
+        cv2.add(t, k, dst=t)
+        cv2.max(t, 0.0, dst=t)
+        cv2.subtract(state, new, dst=state)
+        cv2.multiply(state, t, dst=state)
+        cv2.add(state, new, dst=state)
 
     def _shift_edge(self, out: np.ndarray, px: int) -> np.ndarray:
         """Move the alpha edge ``px`` frame pixels outward (> 0) or inward (< 0): a grey-level dilation or erosion

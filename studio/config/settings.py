@@ -118,7 +118,8 @@ class GateSettings:
 @dataclass
 class RefineSettings:
     guided: bool = True
-    smoothing: float = 0.5  # temporal: weight of the previous mask, 0 = none
+    smoothing: float = 0.8  # temporal: weight of the past where the new mask agrees with it (less where it changes
+    #                         much: studio.compose.refine.MaskRefiner._smooth), 0 = none
     feather: int = 0  # extra blur of the alpha edge, pixels
     threshold: float = 0.0  # 0 = soft alpha; otherwise hard cut at this value
     edge_px: int = 0  # move the alpha edge outward (> 0) or inward (< 0, trims a fringe/halo) by this many pixels

@@ -290,7 +290,8 @@ class OutputThread(Worker):
             new = mask is not self._last_mask
             # A mask from an earlier frame moves with the picture first (counted in the refine stage); the moved one
             # is new to the refiner, so its edges and temporal state follow the subject (studio.compose.warp).
-            moved = st.warp.warp(mask.alpha, mask.frame_index, frame.index)
+            # Not in the static tier: nothing to follow there, and a still scene must cost next to nothing.
+            moved = None if self._tier == "static" else st.warp.warp(mask.alpha, mask.frame_index, frame.index)
             alpha = st.refiner.refine(mask.alpha if moved is None else moved, image, new_mask=new or moved is not None,
                                       smoothing_scale=SMOOTHING_BY_TIER.get(self._tier, 1.0))
             t_refine = lap

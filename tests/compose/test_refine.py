@@ -74,25 +74,41 @@ def test_edges_follow_the_frame_when_the_mask_is_reused():
 
 def test_temporal_smoothing_advances_only_on_new_masks():
     frame = np.full((64, 64, 3), 128, np.uint8)  # flat guide: guided output == smoothed mask
-    ones, zeros = np.ones((32, 32), np.float32), np.zeros((32, 32), np.float32)
+    hi, lo = np.full((32, 32), 0.6, np.float32), np.full((32, 32), 0.4, np.float32)
     r = MaskRefiner(RefineSettings(smoothing=0.5))
-    assert r.refine(ones, frame).mean() == pytest.approx(1.0, abs=1e-3)
-    assert r.refine(zeros, frame).mean() == pytest.approx(0.5, abs=1e-3)
-    assert r.refine(zeros, frame, new_mask=False).mean() == pytest.approx(0.5, abs=1e-3)
-    assert r.refine(zeros, frame).mean() == pytest.approx(0.25, abs=1e-3)
+    assert r.refine(hi, frame).mean() == pytest.approx(0.6, abs=1e-3)
+    w = 0.5 * (1 - 0.2)  # the past's weight falls with the change (0.2 here)
+    first = 0.4 + w * 0.2
+    assert r.refine(lo, frame).mean() == pytest.approx(first, abs=1e-3)
+    assert r.refine(lo, frame, new_mask=False).mean() == pytest.approx(first, abs=1e-3)
+    d = first - 0.4
+    assert r.refine(lo, frame).mean() == pytest.approx(0.4 + 0.5 * (1 - d) * d, abs=1e-3)
     r.reset()
-    assert r.refine(zeros, frame).mean() == pytest.approx(0.0, abs=1e-3)
+    assert r.refine(lo, frame).mean() == pytest.approx(0.4, abs=1e-3)
     r.update_settings(RefineSettings(smoothing=0.0))
-    assert r.refine(ones, frame).mean() == pytest.approx(1.0, abs=1e-3)
+    assert r.refine(hi, frame).mean() == pytest.approx(0.6, abs=1e-3)
 
 
-def test_smoothing_scale_lets_a_moving_subject_through_without_lag():
+def test_smoothing_averages_shimmer_and_lets_a_real_change_through():
     frame = np.full((64, 64, 3), 128, np.uint8)
     ones, zeros = np.ones((32, 32), np.float32), np.zeros((32, 32), np.float32)
     r = MaskRefiner(RefineSettings(smoothing=0.8))
     r.refine(ones, frame)
-    assert r.refine(zeros, frame, smoothing_scale=0.5).mean() == pytest.approx(0.4, abs=1e-3)  # k = 0.4
-    assert r.refine(ones, frame, smoothing_scale=0.0).mean() == pytest.approx(1.0, abs=1e-3)  # fast: the new mask
+    assert r.refine(zeros, frame).mean() == pytest.approx(0.0, abs=1e-3)  # a full flip: the subject moved
+    r.reset()
+    r.refine(ones, frame)
+    shimmer = r.refine(np.full((32, 32), 0.9, np.float32), frame).mean()
+    assert shimmer == pytest.approx(0.9 + 0.8 * 0.9 * 0.1, abs=1e-3)  # mostly the past
+
+
+def test_smoothing_scale_lets_a_moving_subject_through_without_lag():
+    frame = np.full((64, 64, 3), 128, np.uint8)
+    hi, lo = np.full((32, 32), 0.75, np.float32), np.full((32, 32), 0.25, np.float32)
+    r = MaskRefiner(RefineSettings(smoothing=0.8))
+    r.refine(hi, frame)
+    k = 0.8 * 0.5  # scaled by the motion tier
+    assert r.refine(lo, frame, smoothing_scale=0.5).mean() == pytest.approx(0.25 + k * 0.5 * 0.5, abs=1e-3)
+    assert r.refine(hi, frame, smoothing_scale=0.0).mean() == pytest.approx(0.75, abs=1e-3)  # fast: the new mask
 
 
 def test_output_smoothing_falls_with_motion():
