@@ -77,8 +77,8 @@ class MaskAligner:
         elif math.isnan(work_s):
             on, reason = False, "no mask yet"
         elif expected > budget or (not self.state.on and expected > ON_AGAIN_SHARE * budget):
-            on, reason = False, (f"the model's work ({work_s * 1000:.0f} ms) does not fit the "
-                                 f"{budget * 1000:.0f} ms latency budget")
+            on, reason = False, (f"a frame would take {expected * 1000:.0f} ms, "
+                                 f"the model {work_s * 1000:.0f} ms of it")
         else:
             on, reason = True, ""
         new = AlignState(mode, on, budget * 1000.0, expected * 1000.0, reason)

@@ -80,7 +80,7 @@ def test_the_decision_budget_hysteresis_and_deadline():
     a.add_costs(0.002, 0.010)
     a.update(0.007, 1 / 30)
     assert a.deadline(100.0) == pytest.approx(100.0 + 1 / 30 - 0.010)  # room left for refine ... sinks
-    assert a.update(0.030, 1 / 30) and not a.state.on and "does not fit" in a.state.reason
+    assert a.update(0.030, 1 / 30) and not a.state.on and "would take" in a.state.reason
     a.update(0.019, 1 / 30)  # fits (31 of 33 ms), but not with room to spare: stays off, no flapping
     assert not a.state.on
     a.update(0.010, 1 / 30)
@@ -126,7 +126,7 @@ def test_a_model_too_slow_for_the_budget_switches_alignment_off_and_output_keeps
     p.start()
     try:
         wait_for(lambda: p.stats().inferences >= 3, what="masks of the slow model")
-        wait_for(lambda: "does not fit" in p.stats().align_reason, what="alignment off by itself")
+        wait_for(lambda: "would take" in p.stats().align_reason, what="alignment off by itself")
         assert not p.stats().align
         p.reset_stats()
         frames_in, out, drops = counts(p)
