@@ -23,6 +23,7 @@ from studio.core.worker import Worker
 log = logging.getLogger(__name__)
 
 EventCallback = Callable[[str, str], None]
+PAUSE_POLL_S = 0.5  # while paused: a fallback wake-up (resume() and stop() poke the thread at once)
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +68,9 @@ class CaptureThread(Worker):
         self._ever_opened = False
         self._backoff = retry_initial
         self._index = 0
+        self._paused = False  # the output idles (nobody watches): read nothing; see pause()
+        self._release_paused = False
+        self._released = False  # closed by pause(release=True): reopening it is no reconnect
         self.stats = CaptureStats()
         self._publish()
 
@@ -88,6 +92,19 @@ class CaptureThread(Worker):
                 self._publish()
                 return
             self._pending = source
+        self._poke.set()
+
+    def pause(self, release: bool = False) -> None:
+        """Read nothing until ``resume()`` (the output idles: nobody watches); ``release`` also closes the source,
+        so a camera's light goes off (it takes longer to come back). Safe from any thread."""
+        with self._lock:
+            self._paused, self._release_paused = True, release
+        self._poke.set()
+
+    def resume(self) -> None:
+        """Read again (reopening a source that ``pause(release=True)`` closed)."""
+        with self._lock:
+            self._paused = False
         self._poke.set()
 
     # -- worker hooks ------------------------------------------------------------------------------------------
@@ -149,6 +166,13 @@ class CaptureThread(Worker):
     def _run_once(self) -> bool:
         self._take_pending()
         source = self._source
+        if self._paused:
+            if self._release_paused and self._open:
+                self._close_source()
+                self._released = True
+            self._poke.wait(PAUSE_POLL_S)
+            self._poke.clear()
+            return True
         if not self._open:
             try:
                 source.open()
@@ -159,9 +183,9 @@ class CaptureThread(Worker):
                 self._wait_backoff()
                 return True
             self._open = True
-            if self._ever_opened:
+            if self._ever_opened and not self._released:
                 self.reconnects += 1
-            self._ever_opened = True
+            self._ever_opened, self._released = True, False
         try:
             image = source.read()
         except SourceError as exc:

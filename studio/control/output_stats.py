@@ -27,6 +27,7 @@ class OutputStats:
     stalled: bool = False  # re-emitting: the source is lost or a frame is overdue
     clock_fps: float = 0.0  # the rate the output clock keeps (measured from arrivals, else the source's claim)
     align: AlignState = field(default_factory=AlignState)  # mask alignment now: on or off (and why), the budget
+    idle: bool = False  # nobody watches the virtual camera: no frames taken, a slate once a second (control.idle)
 
 
 class OutputWindows:

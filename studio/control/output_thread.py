@@ -35,6 +35,7 @@ from studio.control.align import MaskAligner
 from studio.control.clock import FrameClock
 from studio.control.events import EventHub
 from studio.control.gate import MotionGate
+from studio.control.idle import IdleControl
 from studio.control.output_stats import OutputStats, OutputWindows
 from studio.control.sink_set import SinkSet
 from studio.control.thermal import ThermalGovernor
@@ -69,6 +70,7 @@ class OutputStages:
     compositor: Compositor = field(default_factory=Compositor)
     mirror: bool = False
     align: MaskAligner = field(default_factory=MaskAligner)  # whether to wait for a submitted frame's own mask
+    idle: IdleControl | None = None  # None: never idles (benchmarks; outputs driven frame by frame)
     warp: MaskWarper = field(default_factory=MaskWarper)  # moves an older mask with the picture (live.warp_mask)
 
 
@@ -129,6 +131,8 @@ class OutputThread(Worker):
         self.output_rate = RateMeter(2.0)
         self.windows = OutputWindows()
         self.stats = OutputStats(sinks=self._sinks.names, clock_fps=1.0 / self._clock.period)
+        if stages.idle is not None:
+            stages.idle.on_resume = self._resumed
 
     def reset_stats(self) -> None:
         """Start the latency windows afresh (a new object, swapped in by assignment)."""
@@ -138,7 +142,7 @@ class OutputThread(Worker):
         out, repeated, skips = self._counts
         self.stats = OutputStats(out, repeated, skips, self._level, self._tier, self._size, self._sinks.vcam_status,
                                  self._sinks.names, self._clock.stalled, 1.0 / self._clock.period,
-                                 self._stages.align.state)
+                                 self._stages.align.state, self._stages.idle is not None and self._stages.idle.idle)
 
     # -- commands from other threads ---------------------------------------------------------------------------
     def send(self, *commands: cmd.Command) -> None:
@@ -179,6 +183,8 @@ class OutputThread(Worker):
             st.thermal.configure(command.settings)
         elif isinstance(command, cmd.SetLive):
             st.align.configure(command.settings)
+            if st.idle is not None:
+                st.idle.configure(command.settings)
             st.warp.enabled = command.settings.warp_mask
         elif isinstance(command, cmd.AddSink):
             self._sinks.add(command.sink)
@@ -214,6 +220,9 @@ class OutputThread(Worker):
     # -- the frame loop ----------------------------------------------------------------------------------------
     def _run_once(self) -> bool:
         self._run_commands()
+        if self._stages.idle is not None and self._stages.idle.step(self._sinks, self._last_packet):
+            self._publish()  # idle: nobody watches; the slate went out when due (studio.control.idle)
+            return True
         now = time.perf_counter()
         lost = self._last_frame is not None and self._source.lost()
         frame = self._frames.get(timeout=self._clock.wait_s(now, lost))
@@ -230,6 +239,13 @@ class OutputThread(Worker):
 
     def _wake(self) -> None:
         self._frames.close()
+
+    def _resumed(self) -> None:
+        """Back from idle: frames from before it are stale, and the scene may have changed meanwhile."""
+        self._frames.clear()
+        self._stages.gate.reset()  # the first frame runs inference at once
+        self._stages.align.reset()
+        self._clock.reset()
 
     def _emit(self, frame: Frame, *, repeated: bool, t_out: float) -> None:
         self._run_commands()  # settings change at the frame boundary, before this frame uses them
@@ -359,6 +375,8 @@ class OutputThread(Worker):
     def release(self) -> None:
         """Close the sinks and the background (what ``_teardown`` does when the thread ends)."""
         self._run_commands()
+        if self._stages.idle is not None:
+            self._stages.idle.close()
         self._sinks.close_all()
         try:
             self._stages.background.close()

@@ -36,6 +36,7 @@ from studio.control import commands as cmd
 from studio.control.align import MaskAligner
 from studio.control.events import EventHub, PipelineEvent
 from studio.control.gate import MotionGate
+from studio.control.idle import IdleControl, IdleHooks
 from studio.control.output_stats import OutputStats
 from studio.control.output_thread import MaskFeed, OutputStages, OutputThread, SourceInfo
 from studio.control.stats import PipelineStats
@@ -93,10 +94,13 @@ class LivePipeline:
         self._recorder = _recorder(settings.output.record)
         self._snapshots = SnapshotSink(settings.output.snapshot_dir.strip() or None)
         recording = [self._recorder] if self._recorder is not None else []
-        stages = OutputStages(MotionGate(settings.gate), self._thermal, MaskRefiner(settings.refine),
+        # The gate caps a still scene's inference by the model's recent cost; idling pauses capture.
+        idle = IdleControl(settings.live, self._events, IdleHooks(self._capture.pause, self._capture.resume))
+        stages = OutputStages(MotionGate(settings.gate, cost=self._inference.recent_work_s), self._thermal,
+                              MaskRefiner(settings.refine),
                               make_background(settings.background),
                               [*self._own_sinks, *recording, self._snapshots, *sinks], mirror=settings.output.mirror,
-                              align=MaskAligner(settings.live))
+                              align=MaskAligner(settings.live), idle=idle)
         stages.warp = MaskWarper(enabled=settings.live.warp_mask)
         inference = self._inference
         self._output = OutputThread(self._frames, MaskFeed(inference.masks, inference.submit, inference.set_max_area,
@@ -359,4 +363,5 @@ class LivePipeline:
             sinks=list(out.sinks),
             frame_size=out.frame_size,
             output_clock_fps=out.clock_fps,
+            idle=out.idle,
         )

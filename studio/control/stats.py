@@ -66,6 +66,7 @@ class PipelineStats:
     align: bool = False
     align_reason: str = ""
     latency_budget_ms: float = float("nan")
+    idle: bool = False  # nobody watches the virtual camera: capture and inference paused (studio.control.idle)
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready data (NaN becomes None; percentile keys become "p50"...)."""

@@ -75,6 +75,8 @@ class EventKind(StrKind):
     MASK_REJECTED = "mask-rejected"  # a model output that is no mask (NaN, out of range, wrong shape) was dropped
     VCAM_FAILED = "vcam-failed"  # the virtual camera could not be opened or written (it is taken out)
     SINK_FAILED = "sink-failed"  # another output (recorder, snapshot, preview) could not be opened or written
+    IDLE = "idle"  # nobody reads the virtual camera (and nothing else watches): inference stopped, a slate goes out
+    WATCHED = "watched"  # a program opened the virtual camera again: the pipeline runs again
 
 
 # Kinds whose setting names a file (source.uri / background.path).

@@ -80,6 +80,12 @@ class SnapshotSink:
             self._armed = True
         return fut
 
+    @property
+    def watching(self) -> bool:
+        """Only while a snapshot waits for its frame: otherwise this sink does not keep the pipeline from idling
+        (studio.control.idle)."""
+        return self._armed
+
     def open(self, width: int, height: int, fps: float) -> None:
         if self._thread is None:
             self._thread = BackgroundWriter("snapshot", max_jobs=4)

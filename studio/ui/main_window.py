@@ -37,9 +37,9 @@ EVENT_LEVELS = {_K.ERROR: "error", _K.WARNING: "warning", _K.INFO: "info", _K.SO
                 _K.SOURCE_WARNING: "warning",
                 _K.BACKEND_RESTART: "warning", _K.BACKEND_FALLBACK: "warning", _K.MODEL_LOADED: "info",
                 _K.FATAL: "error", _K.BACKEND_HUNG: "error", _K.MASK_REJECTED: "warning", _K.VCAM_FAILED: "error",
-                _K.SINK_FAILED: "error"}
+                _K.SINK_FAILED: "error", _K.IDLE: "info", _K.WATCHED: "info"}
 # A model that loads after a permanent error (the user picked another model or backend) ends that error's banner.
-CLEARS = {_K.SOURCE_RECOVERED: _K.SOURCE_LOST, _K.MODEL_LOADED: _K.FATAL}
+CLEARS = {_K.SOURCE_RECOVERED: _K.SOURCE_LOST, _K.MODEL_LOADED: _K.FATAL, _K.WATCHED: _K.IDLE}
 
 
 def event_level(kind: str) -> str:
