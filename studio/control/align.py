@@ -17,10 +17,13 @@ from __future__ import annotations
 import collections
 import math
 import statistics
+import time
 from dataclasses import dataclass
 
 from studio.config.settings import LiveSettings
+from studio.core.frame import Frame, Mask
 from studio.core.kinds import AlignMode
+from studio.core.mailbox import LatestSlot
 
 # The auto budget never exceeds one 30 fps frame: at 10 fps a whole frame interval (100 ms) of waiting would put the
 # picture that far behind the voice in a call; 33 ms keeps it under what viewers notice and within the issue's bar.
@@ -42,13 +45,15 @@ class AlignState:
 
 
 class MaskAligner:
-    """The decision and the deadline; lives on the output thread (settings arrive as a SetLive command)."""
+    """The decision, the deadline and the bounded wait; lives on the output thread (settings arrive as a SetLive
+    command)."""
 
     def __init__(self, settings: LiveSettings | None = None) -> None:
         self._settings = settings or LiveSettings()
         self._before: collections.deque[float] = collections.deque(maxlen=COST_WINDOW)
         self._after: collections.deque[float] = collections.deque(maxlen=COST_WINDOW)
         self._after_s = 0.0
+        self._late_at = -1  # the mask sequence when a waited-for mask was last late (see mask_for)
         self.state = AlignState(mode=self._settings.align_mask)
 
     def configure(self, settings: LiveSettings) -> None:
@@ -85,6 +90,20 @@ class MaskAligner:
         changed = (new.mode, new.on) != (self.state.mode, self.state.on)
         self.state = new
         return changed
+
+    def mask_for(self, masks: LatestSlot[Mask], frame: Frame, submitted: bool) -> Mask | None:
+        """The mask to cut ``frame`` with. The newest there is, unless alignment is on and ``frame`` was just
+        submitted: then its own, waiting for it at most until the frame's deadline; a late mask is not waited for
+        past that, the newest one goes out instead, so the output rate never drops."""
+        if not (submitted and self.state.on) or masks.sequence == self._late_at:
+            return masks.peek()
+        wait = self.deadline(frame.t_capture) - time.perf_counter()
+        mask = masks.wait_until(lambda m: m.frame_index >= frame.index, wait)
+        if mask is None or mask.frame_index < frame.index:
+            # Late: no more waiting until the model publishes again, so a hung or stalled backend costs one wait,
+            # not one on every frame until the watchdog steps in.
+            self._late_at = masks.sequence
+        return mask
 
     def deadline(self, t_capture: float) -> float:
         """When a frame captured at ``t_capture`` must stop waiting for its mask to go out within the budget."""

@@ -119,7 +119,6 @@ class OutputThread(Worker):
         self._no_mask: np.ndarray | None = None
         self._last_frame: Frame | None = None
         self._last_mask: Mask | None = None
-        self._late_at = -1  # the mask sequence when a waited-for mask was last late (see _mask_for)
         self._last_packet: OutputFrame | None = None
         self._changed = False  # a command was applied since the last composite
         self._scratch_timings: dict[str, float] = {}  # a repeated frame's laps: its own timings stay as they were
@@ -296,7 +295,7 @@ class OutputThread(Worker):
                 self._counts[2] += 1
         lap = _lap(timings, "gate", lap)
 
-        mask = self._mask_for(frame, submitted)
+        mask = st.align.mask_for(self._feed.masks, frame, submitted)
         lap = t_masked = _lap(timings, "wait_mask", lap)
         shown_compute = None  # a mask shown for the first time: its work, recorded once the frame is out
         if mask is None:
@@ -339,21 +338,6 @@ class OutputThread(Worker):
         if shown_compute is not None:  # mask_ms: its frame's capture -> the first frame cut with it is out
             self.windows.add_mask(done - mask.t_capture, shown_compute)
         self._publish()
-
-    def _mask_for(self, frame: Frame, submitted: bool) -> Mask | None:
-        """The mask to cut ``frame`` with. The newest there is, unless alignment is on and ``frame`` was just
-        submitted: then its own, waiting for it at most until the frame's deadline (studio.control.align); a late
-        mask is not waited for past that, the newest one goes out instead, so the output rate never drops."""
-        align, masks = self._stages.align, self._feed.masks
-        if not (submitted and align.state.on) or masks.sequence == self._late_at:
-            return masks.peek()
-        wait = align.deadline(frame.t_capture) - time.perf_counter()
-        mask = masks.wait_until(lambda m: m.frame_index >= frame.index, wait)
-        if mask is None or mask.frame_index < frame.index:
-            # Late: no more waiting until the model publishes again, so a hung or stalled backend costs one wait,
-            # not one on every frame until the watchdog steps in.
-            self._late_at = masks.sequence
-        return mask
 
     def _can_reuse(self, frame: Frame) -> bool:
         """Whether a re-emit of ``frame`` would composite exactly what went out last: same frame, same mask, no
