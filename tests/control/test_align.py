@@ -94,8 +94,8 @@ def test_the_decision_budget_hysteresis_and_deadline():
 
 
 def test_submitted_frames_are_cut_with_their_own_mask_and_off_switches_it_off():
-    # 10 fps: the gate sends every moving frame; an explicit budget leaves a busy box room for the model's work.
-    p, rec = live(FaultyFactory(), fps=10.0, budget_ms=90.0)
+    # 10 fps: the gate sends every moving frame; a generous explicit budget leaves a busy box room for the model.
+    p, rec = live(FaultyFactory(), fps=10.0, budget_ms=250.0)
     p.start()
     try:
         wait_for(lambda: p.stats().align, what="alignment on")
@@ -105,7 +105,7 @@ def test_submitted_frames_are_cut_with_their_own_mask_and_off_switches_it_off():
         own = sum(1 for frame, mask in rows if frame == mask)
         assert own >= len(rows) // 2, rows  # without alignment a frame never has its own mask
         st = p.stats()
-        assert st.latency_budget_ms == pytest.approx(90.0) and st.aligned_share > 0
+        assert st.latency_budget_ms == pytest.approx(250.0) and st.aligned_share > 0
         assert st.mask_lag_frames[50] <= 1
 
         settings = p.settings
