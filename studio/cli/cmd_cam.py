@@ -16,7 +16,7 @@ DEMO = "demo"
 # Events worth a line on the terminal while the status line runs (the rest are in the --stats-json report).
 SHOWN = frozenset({EventKind.ERROR, EventKind.WARNING, EventKind.SOURCE_LOST, EventKind.BACKEND_RESTART,
                    EventKind.BACKEND_FALLBACK, EventKind.FATAL, EventKind.BACKEND_HUNG, EventKind.MASK_REJECTED,
-                   EventKind.VCAM_FAILED, EventKind.SINK_FAILED})
+                   EventKind.VCAM_FAILED, EventKind.SINK_FAILED, EventKind.IDLE, EventKind.WATCHED})
 
 
 def register(sub) -> None:
@@ -48,6 +48,14 @@ def register(sub) -> None:
     p.add_argument("--latency-budget-ms", type=float, metavar="MS",
                    help="how long capture -> output may take when waiting for a frame's own mask (0: auto, one "
                         "frame interval, at most 33 ms)")
+    idle = p.add_mutually_exclusive_group()
+    idle.add_argument("--idle-when-unwatched", dest="idle", action="store_true", default=None,
+                      help="with --vcam: pause capture and inference while no program reads the virtual camera "
+                           "(it shows a still slate once a second) and resume when one opens it (Linux; default: "
+                           "live.idle_when_unwatched, on)")
+    idle.add_argument("--no-idle", dest="idle", action="store_false", help="run even when nobody watches")
+    p.add_argument("--release-camera-when-idle", action="store_true", default=None,
+                   help="close the camera while idle (its light goes off; it takes longer to come back)")
     p.add_argument("--size", metavar="WxH", help="requested capture size (cameras, synthetic), e.g. 1280x720")
     p.add_argument("--fps", type=float, help="requested capture frame rate (cameras, synthetic, pictures)")
     p.add_argument("--no-loop", action="store_true", help="stop at the end of a video file instead of looping")
@@ -159,6 +167,10 @@ def build_settings(args):
         settings.live.align_mask = args.align_mask
     if args.latency_budget_ms is not None:  # range checked by validate(), as for the settings file
         settings.live.latency_budget_ms = args.latency_budget_ms
+    if args.idle is not None:
+        settings.live.idle_when_unwatched = args.idle
+    if args.release_camera_when_idle:
+        settings.live.release_camera_when_idle = True
     return settings.validate()
 
 
@@ -183,6 +195,8 @@ def preflight(args, settings) -> None:
 
 
 def status_line(st) -> str:
+    if st.idle:
+        return f"idle: nobody is watching the virtual camera ({st.vcam})  src {st.source_state}"
     lat = st.latency_ms.get(50, float("nan"))
     temp = "" if st.temperature_c is None else f" {st.temperature_c:.0f}C"
     return (f"out {st.output_fps:5.1f} fps  cap {st.capture_fps:5.1f}  inf {st.inference_fps:5.1f}/s "

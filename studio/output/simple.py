@@ -33,6 +33,8 @@ class CallbackSink:
     def __init__(self, callback: Callable[[OutputFrame], None], name: str = "callback") -> None:
         self.callback = callback
         self.name = name
+        # Whether somebody sees these frames (a minimised window's preview does not): studio.control.idle reads it.
+        self.watching = True
         self.frames = 0
         self.size: tuple[int, int] = (0, 0)
 

@@ -75,6 +75,7 @@ class PipelineBridge(QObject):
         self.pipeline = None
         self._sink = None
         self._unsubscribe = None
+        self._watching = True
         self.frames_received = 0
         self.frames_taken = 0
         self.paint_rate = RateMeter()
@@ -90,9 +91,17 @@ class PipelineBridge(QObject):
         self.detach()
         self.pipeline = pipeline
         self._sink = CallbackSink(self._on_frame)
+        self._sink.watching = self._watching
         pipeline.add_sink(self._sink)
         self._unsubscribe = pipeline.subscribe(self._on_event)
         self._timer.start()
+
+    def set_watching(self, on: bool) -> None:
+        """Whether the preview is on screen: a minimised window is nobody watching, so the pipeline may idle when
+        the virtual camera has no reader either (studio.control.idle)."""
+        self._watching = on
+        if self._sink is not None:
+            self._sink.watching = on
 
     def detach(self) -> None:
         self._timer.stop()

@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 from typing import Callable
 
-from PySide6.QtCore import QObject, QRect, Qt, Signal
+from PySide6.QtCore import QEvent, QObject, QRect, Qt, Signal
 from PySide6.QtWidgets import QDockWidget, QMainWindow, QScrollArea, QTabWidget, QVBoxLayout, QWidget
 
 from studio.config import Settings
@@ -219,7 +219,8 @@ class MainWindow(QMainWindow):
     def _show_stats(self, stats) -> None:
         self.stats_panel.show_stats(stats, self.bridge.display_fps())
         self.model_panel.show_stats(stats)
-        self.output_panel.show_vcam_status(str(field(stats, "vcam", default="") or ""))
+        self.output_panel.show_vcam_status(str(field(stats, "vcam", default="") or ""),
+                                           idle=bool(field(stats, "idle", default=False)))
         self._show_source_trouble(str(field(stats, "source_state", default="") or ""))
         # The demo says so for as long as it runs (not only in the first banner).
         self.demo_badge.set_shown(str(field(stats, "source_name", default="") or "").startswith("synthetic"))
@@ -302,6 +303,12 @@ class MainWindow(QMainWindow):
                 log.warning("pipeline threads did not stop within %.1f s", timeout)
         self.closed.emit()
         return ok
+
+    def changeEvent(self, event) -> None:  # noqa: N802
+        # A minimised window's preview is nobody watching (the pipeline may idle if the camera has no reader).
+        if event.type() == QEvent.Type.WindowStateChange:
+            self.bridge.set_watching(not self.isMinimized())
+        super().changeEvent(event)
 
     def closeEvent(self, event) -> None:  # noqa: N802
         self.shutdown()

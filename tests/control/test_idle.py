@@ -11,6 +11,7 @@ import sys
 import pytest
 
 from studio.config.settings import Settings
+from studio.cli.cmd_cam import status_line
 from studio.control.idle import IDLE_AFTER_S
 from studio.control.pipeline import LivePipeline
 from studio.control.sink_set import VCAM
@@ -78,6 +79,7 @@ def test_idles_without_readers_and_resumes_when_one_opens_the_device(tmp_path):
         wait_for(lambda: p.stats().inferences > 0, WAIT, "the first mask")
         wait_for(lambda: p.stats().idle, WAIT, "idle with nobody reading")
         assert EventKind.IDLE in kinds(p)
+        assert status_line(p.stats()).startswith("idle: nobody is watching the virtual camera")
         # Idle: the slate goes out once a second; between two of them nothing is captured or inferred.
         seen = camera.frames
         wait_for(lambda: camera.frames >= seen + 1, WAIT, "a slate")
@@ -90,7 +92,7 @@ def test_idles_without_readers_and_resumes_when_one_opens_the_device(tmp_path):
         # A reader opens the device: running again, with fresh frames and masks.
         with open(node, "rb"):
             wait_for(lambda: not p.stats().idle, WAIT, "resume on a reader")
-            assert kinds(p)[-1] == EventKind.WATCHED or EventKind.WATCHED in kinds(p)
+            assert EventKind.WATCHED in kinds(p)
             wait_for(lambda: p.stats().inferences > after.inferences + 2, WAIT, "inference again")
             wait_for(lambda: p.stats().frames_in > after.frames_in + 10, WAIT, "capture again")
         # The reader is gone: idle again.
@@ -152,3 +154,17 @@ def test_reader_watch_on_a_missing_node_says_why(tmp_path):
     with pytest.raises(WatchUnsupported) as info:
         ReaderWatch(tmp_path / "nothing").start()
     assert "cannot watch" in info.value.message
+
+
+def test_cam_idle_flags_reach_the_settings():
+    from studio.cli.cmd_cam import build_settings
+    from studio.cli.main import build_parser
+
+    def parsed(*argv):
+        return build_settings(build_parser().parse_args(["cam", "--source", "synthetic", *argv]))
+
+    assert parsed().live.idle_when_unwatched is True and parsed().live.release_camera_when_idle is False
+    assert parsed("--no-idle").live.idle_when_unwatched is False
+    s = parsed("--idle-when-unwatched", "--release-camera-when-idle")
+    assert s.live.idle_when_unwatched is True and s.live.release_camera_when_idle is True
+

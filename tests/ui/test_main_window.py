@@ -247,3 +247,22 @@ def test_mask_alignment_controls_reach_the_pipeline_and_show_its_state(qtbot, wi
     assert w.pipeline.settings.live.align_mask == "off"
     qtbot.waitUntil(lambda: "mask alignment: off" in w.stats_panel.extra.text(), timeout=WAIT)
     qtbot.waitUntil(lambda: w.stats_panel.labels["aligned"].text().endswith(" ms"), timeout=WAIT)
+
+
+def test_idle_checkbox_state_and_a_minimised_preview(qtbot, window):
+    w = window
+    wait_frames(qtbot, w)
+    box = w.output_panel.idle
+    assert box.isChecked() == w.controller.settings.live.idle_when_unwatched
+    box.setChecked(False)
+    assert w.controller.settings.live.idle_when_unwatched is False
+    qtbot.waitUntil(lambda: w.pipeline.settings.live.idle_when_unwatched is False, timeout=WAIT)
+    box.setChecked(True)
+    assert w.controller.settings.live.idle_when_unwatched is True
+    w.output_panel.show_vcam_status("on /dev/video9", idle=True)
+    assert w.output_panel.vcam_status.text() == "idle — nobody is watching (on /dev/video9)"
+    # A minimised window's preview is nobody watching; shown again, it is.
+    w.setWindowState(Qt.WindowState.WindowMinimized)
+    qtbot.waitUntil(lambda: w.bridge._sink.watching is False, timeout=WAIT)
+    w.setWindowState(Qt.WindowState.WindowNoState)
+    qtbot.waitUntil(lambda: w.bridge._sink.watching is True, timeout=WAIT)

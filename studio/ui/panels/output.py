@@ -24,6 +24,12 @@ class OutputPanel(QWidget):
         self.vcam.setObjectName("vcam_check")
         self.vcam.setChecked(s.vcam)
         vform.addRow(self.vcam)
+        self.idle = QCheckBox("pause while nobody is watching")
+        self.idle.setObjectName("idle_check")
+        self.idle.setToolTip("No program reads the virtual camera and this window is minimised: capture and the "
+                             "model stop, the camera shows a still picture; a program opening it resumes at once")
+        self.idle.setChecked(controller.settings.live.idle_when_unwatched)
+        vform.addRow(self.idle)
         self.vcam_status = QLabel("off")
         self.vcam_status.setWordWrap(True)
         vform.addRow("Status", self.vcam_status)
@@ -53,6 +59,7 @@ class OutputPanel(QWidget):
 
         self._vcam_error = ""
         self.vcam.toggled.connect(self._vcam_toggled)
+        self.idle.toggled.connect(lambda on: controller.update("live", idle_when_unwatched=on))
         self.mirror.toggled.connect(lambda on: controller.update("output", mirror=on))
         self.record.toggled.connect(self._record)
         self.snapshot.clicked.connect(self.snapshot_requested)
@@ -74,7 +81,7 @@ class OutputPanel(QWidget):
             self._vcam_error = ""
         self.controller.update("output", vcam=on)
 
-    def show_vcam_status(self, status: str) -> None:
+    def show_vcam_status(self, status: str, idle: bool = False) -> None:
         """The virtual camera's state; one that failed unticks the box (it is not running, and the settings file
         must not keep asking for it), and its reason stays under the box until it is ticked again."""
         if status.startswith("error") and self.vcam.isChecked():
@@ -82,5 +89,8 @@ class OutputPanel(QWidget):
             self.vcam.setChecked(False)
         if not self.vcam.isChecked() and self._vcam_error:
             self.vcam_status.setText(f"off: {self._vcam_error}")
+            return
+        if idle:
+            self.vcam_status.setText(f"idle — nobody is watching ({status})")
             return
         self.vcam_status.setText(status or ("starting…" if self.vcam.isChecked() else "off"))
