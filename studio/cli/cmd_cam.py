@@ -199,8 +199,11 @@ def status_line(st) -> str:
         return f"idle: nobody is watching the virtual camera ({st.vcam})  src {st.source_state}"
     lat = st.latency_ms.get(50, float("nan"))
     temp = "" if st.temperature_c is None else f" {st.temperature_c:.0f}C"
+    share = st.aligned_share
+    own = "-" if share != share else f"{share * 100:3.0f}%"  # NaN before the first frame
     return (f"out {st.output_fps:5.1f} fps  cap {st.capture_fps:5.1f}  inf {st.inference_fps:5.1f}/s "
             f"[{st.tier:<8}]  lat {lat:5.1f} ms  mask p50 {st.mask_ms.get(50, float('nan')):5.1f} ms  "
+            f"own mask {own}{'' if st.align else ' (align off)'}  "
             f"{st.backend or 'loading'}  {st.thermal_state}{temp}  src {st.source_state}")
 
 

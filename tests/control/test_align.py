@@ -12,6 +12,7 @@ import pytest
 from faulty_backends import FaultyFactory, Hang
 
 from studio.capture.synthetic import SyntheticSource
+from studio.cli.cmd_cam import status_line
 from studio.config.settings import LiveSettings, Settings, SettingsError
 from studio.control.align import AUTO_CAP_S, MaskAligner
 from studio.control.pipeline import LivePipeline
@@ -107,6 +108,7 @@ def test_submitted_frames_are_cut_with_their_own_mask_and_off_switches_it_off():
         st = p.stats()
         assert st.latency_budget_ms == pytest.approx(250.0) and st.aligned_share > 0
         assert st.mask_lag_frames[50] <= 1
+        assert "own mask" in status_line(st) and "align off" not in status_line(st)
 
         settings = p.settings
         settings.live.align_mask = "off"
