@@ -80,7 +80,7 @@ def print_summary(report, wall_s: float, record: Path | None, before: float | No
         f"  latency    capture -> output p50 {_fmt(report.latency_ms.get('p50'))} ms, "
         f"p95 {_fmt(report.latency_ms.get('p95'))} ms",
         f"  inference  {report.inferences} masks, {report.inference_fps:.1f} per second ({tiers}); "
-        f"mask ready p50 {_fmt(report.mask_ms.get('p50'))} ms, work p50 {_fmt(report.mask_compute_ms.get('p50'))} ms",
+        f"mask shown p50 {_fmt(report.mask_ms.get('p50'))} ms, work p50 {_fmt(report.mask_compute_ms.get('p50'))} ms",
         align_line(report),
         f"  model      {report.model} on {report.backend or 'no backend'}",
         f"  CPU        {report.cpu_s_per_min:.1f} s per minute of run",

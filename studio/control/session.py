@@ -32,7 +32,7 @@ class SessionReport:
     output_fps: float
     inference_fps: float
     latency_ms: dict[str, float | None]  # capture -> sinks written
-    mask_ms: dict[str, float | None]  # frame captured -> its mask at frame size
+    mask_ms: dict[str, float | None]  # mask age: its frame captured -> the first frame cut with it is out
     mask_compute_ms: dict[str, float | None]  # pre + infer + post + refine to frame size, without any waiting
     infer_ms_p50: float | None
     segment_ms_p50: float | None  # pre + infer + post

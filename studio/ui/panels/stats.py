@@ -67,7 +67,7 @@ TOOLTIPS = {
     "display_fps": "frames per second this window actually painted",
     "latency_p50": "capture -> output delay for a typical frame (median over the last 2 s)",
     "latency_p95": "capture -> output delay that 95 % of frames beat (the slow ones)",
-    "infer_ms": "time the model takes for one mask (median); in brackets: frame captured -> its mask ready",
+    "infer_ms": "time the model takes for one mask (median); in brackets: frame captured -> its mask first shown",
     "aligned": "share of frames cut with the mask of that very frame (mask alignment); then the mask's lag in "
                "frames (p50/p95) and its age: its frame captured -> first shown (p50)",
     "motion": "how much the picture moves, and the gate tier it picks (still / moderate / fast)",
