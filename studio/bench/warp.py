@@ -13,8 +13,9 @@ masks reach the output's mask slot, and when:
 
 Per mode: mean per-frame IoU against the truth (alpha >= 0.5), flicker (mean absolute alpha change between
 consecutive frames over pixels whose truth did not change, x1000, as `studio eval --sequence`), and the warp's cost
-per frame (remember the small grey + flow + remap; p50 and p95 in ms). The warp works on the gate's ~160 px copy and
-on the model-size mask, so its cost hardly depends on the frame size; --size 1280x720 measures it at 720p.
+per warped frame (remember the small grey + flow + remap; p50 and p95 in ms). The warp works on the gate's ~160 px
+copy and on the model-size mask, so its cost hardly depends on the frame size; --size 1280x720 measures it at 720p.
+`installers/bench_warp.sh` runs the issue's set (lag 0 and 1, and 720p) in one lock hold.
 """
 
 from __future__ import annotations
@@ -72,6 +73,7 @@ def register(sub) -> None:
     p.add_argument("--size", default="", help="WIDTHxHEIGHT to resize frames and truth to (default: as stored)")
     p.add_argument("--limit", type=int, default=0, help="use only the first N frames (default all)")
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    p.add_argument("--out", metavar="FILE", help="also write the JSON here")
     p.set_defaults(func=run)
 
 
@@ -131,9 +133,9 @@ class _TimedWarper:
     def warp(self, alpha, from_index: int, to_index: int):
         t0 = time.perf_counter()
         out = self.inner.warp(alpha, from_index, to_index)
-        if self.inner.enabled:
+        if out is not None:  # a frame the warp worked on (its own mask or a still picture costs next to nothing)
             self.ms.append(1e3 * (self._t + time.perf_counter() - t0))
-        self.moved += out is not None
+            self.moved += 1
         return out
 
 
@@ -193,6 +195,7 @@ def bench_model(model: str, backend: str, frames, truths, *, every: int, lag: in
 
 
 def run(args) -> int:
+    from studio.core.atomic import check_writable, write_text_atomic
     from studio.core.errors import StudioError
 
     folder = args.sequence
@@ -209,13 +212,18 @@ def run(args) -> int:
             size = tuple(int(v) for v in args.size.lower().split("x"))
         except ValueError:
             raise StudioError(f"--size {args.size!r} is not WIDTHxHEIGHT", hint="e.g. --size 1280x720") from None
+    if args.out:
+        check_writable(args.out, "results file")  # now, not after the models ran
     frames, truths = load_sequence(Path(folder), size, args.limit)
     h, w = frames[0].shape[:2]
     results = [bench_model(m, args.backend, frames, truths, every=args.every, lag=args.lag, fps=args.fps)
                for m in args.models.split(",")]
+    doc = json.dumps({"sequence": str(folder), "frames": len(frames), "size": f"{w}x{h}", "every": args.every,
+                      "lag": args.lag, "fps": args.fps, "models": results}, indent=2)
+    if args.out:
+        write_text_atomic(args.out, doc + "\n")
     if args.json:
-        print(json.dumps({"sequence": str(folder), "frames": len(frames), "size": f"{w}x{h}", "every": args.every,
-                          "lag": args.lag, "fps": args.fps, "models": results}, indent=2))
+        print(doc)
         return 0
     print(f"{folder}: {len(frames)} frames at {w}x{h}, {args.fps:g} fps, gated = a mask every {args.every} frames, "
           f"lag {args.lag} frames")

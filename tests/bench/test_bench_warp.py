@@ -20,12 +20,14 @@ def test_bench_warp_json_on_davis_frames(shared_data, capsys):
     assert rows["gated+warp"]["warp_ms_p50"] > 0.0
 
 
-def test_bench_warp_with_lag_adds_every_plus_warp(shared_data, capsys):
+def test_bench_warp_with_lag_adds_every_plus_warp(shared_data, capsys, tmp_path):
     rc = main(["bench", "warp", "--sequence", str(shared_data / "davis" / "dance-twirl"), "--limit", "4",
-               "--size", "427x240", "--lag", "1", "--backend", "onnxruntime"])
+               "--size", "427x240", "--lag", "1", "--backend", "onnxruntime", "--out", str(tmp_path / "w.json")])
     assert rc == 0
     out = capsys.readouterr().out
     assert "lag 1 frames" in out and "every+warp" in out
+    doc = json.loads((tmp_path / "w.json").read_text())
+    assert doc["lag"] == 1 and [r["mode"] for r in doc["models"][0]["rows"]][-1] == "every+warp"
 
 
 def test_bench_warp_without_a_sequence_is_a_message(tmp_path, capsys):
