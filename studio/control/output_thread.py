@@ -244,6 +244,7 @@ class OutputThread(Worker):
         self._frames.clear()
         self._stages.gate.reset()  # the first frame runs inference at once
         self._stages.align.reset()
+        self._stages.warp.reset()  # a mask from before the pause is not moved along flow from a stale picture
         self._clock.reset()
 
     def _emit(self, frame: Frame, *, repeated: bool, t_out: float) -> None:
