@@ -48,6 +48,11 @@ def register(sub) -> None:
     p.add_argument("--latency-budget-ms", type=float, metavar="MS",
                    help="how long capture -> output may take when waiting for a frame's own mask (0: auto, one "
                         "frame interval, at most 33 ms)")
+    warp = p.add_mutually_exclusive_group()
+    warp.add_argument("--warp-mask", dest="warp_mask", action="store_true", default=None,
+                      help="move a mask made on an earlier frame with the picture before refining (default: "
+                           "live.warp_mask, on; `studio bench warp` measures it)")
+    warp.add_argument("--no-warp-mask", dest="warp_mask", action="store_false", help="use an older mask as it is")
     idle = p.add_mutually_exclusive_group()
     idle.add_argument("--idle-when-unwatched", dest="idle", action="store_true", default=None,
                       help="with --vcam: pause capture and inference while no program reads the virtual camera "
@@ -167,6 +172,8 @@ def build_settings(args):
         settings.live.align_mask = args.align_mask
     if args.latency_budget_ms is not None:  # range checked by validate(), as for the settings file
         settings.live.latency_budget_ms = args.latency_budget_ms
+    if args.warp_mask is not None:
+        settings.live.warp_mask = args.warp_mask
     if args.idle is not None:
         settings.live.idle_when_unwatched = args.idle
     if args.release_camera_when_idle:

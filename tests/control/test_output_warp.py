@@ -79,3 +79,15 @@ def test_the_live_setting_switches_the_warp():
     out.send(cmd.SetLive(LiveSettings(warp_mask=False)))
     out.release()  # applies what was sent, as the next frame boundary would
     assert not stages.warp.enabled
+
+
+def test_cam_warp_flags_reach_the_settings():
+    from studio.cli.cmd_cam import build_settings
+    from studio.cli.main import build_parser
+
+    def parsed(*argv):
+        return build_settings(build_parser().parse_args(["cam", "--source", "synthetic", *argv]))
+
+    assert parsed().live.warp_mask is True
+    assert parsed("--no-warp-mask").live.warp_mask is False
+    assert parsed("--warp-mask").live.warp_mask is True
