@@ -47,7 +47,7 @@ def register(sub) -> None:
                         "when the model is fast enough; off: every frame takes the newest mask")
     p.add_argument("--latency-budget-ms", type=float, metavar="MS",
                    help="how long capture -> output may take when waiting for a frame's own mask (0: auto, one "
-                        "frame interval, at most 33 ms)")
+                        "frame interval of the source)")
     warp = p.add_mutually_exclusive_group()
     warp.add_argument("--warp-mask", dest="warp_mask", action="store_true", default=None,
                       help="move a mask made on an earlier frame with the picture before refining (default: "

@@ -5,7 +5,8 @@ mask of N-1): the mask trails a moving hand by a frame interval plus the model's
 submitted frame N and the model's recent work fits the latency budget, the output waits until N's own mask is
 published or the frame's deadline passes (then it takes the newest mask and moves on: output never stalls).
 
-The budget is ``live.latency_budget_ms``, or with 0 one frame interval of the source, at most ``AUTO_CAP_S``. Whether
+The budget is ``live.latency_budget_ms``, or with 0 one frame interval of the source (a frame then goes out before
+the next one arrives, whatever the rate; a late mask costs at most that once, see ``mask_for``). Whether
 the model fits is decided from medians, not single frames: the time a frame spends before it is submitted (hand-off
 and gate), the model's recent work (the inference side's rolling median) and the time after the wait (refine,
 background, composite, sinks). A model too slow for the budget switches alignment off by itself (and back on when it
@@ -25,9 +26,6 @@ from studio.core.frame import Frame, Mask
 from studio.core.kinds import AlignMode
 from studio.core.mailbox import LatestSlot
 
-# The auto budget never exceeds one 30 fps frame: at 10 fps a whole frame interval (100 ms) of waiting would put the
-# picture that far behind the voice in a call; 33 ms keeps it under what viewers notice and within the issue's bar.
-AUTO_CAP_S = 1.0 / 30.0
 # Switch off when the expected latency exceeds the budget, back on only below this share of it (hysteresis).
 ON_AGAIN_SHARE = 0.85
 COST_WINDOW = 31  # frames in the medians of the time before and after the wait
@@ -67,7 +65,7 @@ class MaskAligner:
 
     def budget_s(self, period_s: float) -> float:
         asked = self._settings.latency_budget_ms
-        return asked / 1000.0 if asked > 0 else min(period_s, AUTO_CAP_S)
+        return asked / 1000.0 if asked > 0 else period_s
 
     def update(self, work_s: float, period_s: float) -> bool:
         """Decide for the next frame from the model's recent work and the source's frame interval; True when the

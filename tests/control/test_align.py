@@ -14,7 +14,7 @@ from faulty_backends import FaultyFactory, Hang
 from studio.capture.synthetic import SyntheticSource
 from studio.cli.cmd_cam import status_line
 from studio.config.settings import LiveSettings, Settings, SettingsError
-from studio.control.align import AUTO_CAP_S, MaskAligner
+from studio.control.align import MaskAligner
 from studio.control.pipeline import LivePipeline
 from studio.output.simple import CallbackSink
 from waiting import wait_for
@@ -72,7 +72,7 @@ def counts(p):
 
 def test_the_decision_budget_hysteresis_and_deadline():
     a = MaskAligner(LiveSettings())
-    assert a.budget_s(1 / 10) == pytest.approx(AUTO_CAP_S)  # auto: one frame interval, at most 33 ms
+    assert a.budget_s(1 / 10) == pytest.approx(1 / 10)  # auto: one frame interval
     assert a.budget_s(1 / 60) == pytest.approx(1 / 60)
     assert not a.state.on and a.state.reason == "no mask yet"
     a.update(math.nan, 1 / 30)
@@ -123,7 +123,7 @@ def test_submitted_frames_are_cut_with_their_own_mask_and_off_switches_it_off():
 
 
 def test_a_model_too_slow_for_the_budget_switches_alignment_off_and_output_keeps_the_rate():
-    factory = FaultyFactory(hang=Slow(0.15))  # 150 ms a mask against the auto budget of 33 ms
+    factory = FaultyFactory(hang=Slow(0.15))  # 150 ms a mask against the auto budget of 67 ms
     p, rec = live(factory, fps=15.0)
     p.start()
     try:

@@ -44,7 +44,7 @@ class AlignBox(QGroupBox):
         self.budget.setRange(0.0, 1000.0)
         self.budget.setDecimals(0)
         self.budget.setSuffix(" ms")
-        self.budget.setSpecialValueText("auto (one frame, at most 33 ms)")
+        self.budget.setSpecialValueText("auto (one frame interval)")
         self.budget.setValue(s.latency_budget_ms)
         self.budget.setToolTip("how long capture -> output may take when a frame waits for its own mask")
         form.addRow("Latency budget", self.budget)
