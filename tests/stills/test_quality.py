@@ -51,10 +51,19 @@ def _picture(w=480, h=360):
     return img
 
 
-def _opener(made):
+class _Blind(_RedChannel):
+    """A 'model' that sees nothing (the portrait model on a crowd of distant people): background everywhere."""
+
+    def segment(self, bgr):
+        out = super().segment(bgr)
+        return Segmentation(np.zeros_like(out.alpha), self.spec.input_size, 0, 0, 0)
+
+
+def _opener(made, blind=()):
     def open_(name, backend, device):
-        seg = {"selfie": lambda: _RedChannel("selfie", "portrait", (256, 256)),
-               "u2netp": lambda: _RedChannel("u2netp", "object", (320, 320), (160, 160))}[name]()
+        kind, size, out = {"selfie": ("portrait", (256, 256), None), "selfie-landscape": ("portrait", (256, 144), None),
+                           "u2netp": ("object", (320, 320), (160, 160))}[name]
+        seg = (_Blind if name in blind else _RedChannel)(name, kind, size, out)
         made.append(seg)
         return seg
     return open_
@@ -72,7 +81,7 @@ def test_every_look_lands_where_it_was_taken(plan):
     err = np.abs(out - truth)[8:-8, 8:-8]  # borders: replicated pixels
     assert err.mean() < 0.02, err.mean()
     fs.close()
-    assert all(s.closed for s in made) and [s.spec.name for s in made] == ["selfie", "u2netp"]
+    assert all(s.closed for s in made) and [s.spec.name for s in made] == ["selfie", "u2netp", "selfie-landscape"]
 
 
 def test_zoom_pass_runs_on_a_small_subject_only():
@@ -89,8 +98,28 @@ def test_zoom_pass_runs_on_a_small_subject_only():
 
 
 def test_models_for():
-    assert models_for("selfie", "portrait") == ["selfie", "u2netp"]
+    assert models_for("selfie", "portrait") == ["selfie", "u2netp", "selfie-landscape"]
+    assert models_for("selfie-landscape", "portrait") == ["selfie-landscape", "u2netp", "selfie"]
     assert models_for("u2netp", "object") == ["u2netp"]
+
+
+def test_a_model_that_sees_nothing_gets_no_say_and_a_grey_subject_is_still_zoomed():
+    made = []
+    blind = ("selfie", "selfie-landscape")
+    fs = FusedSegmenter("selfie", plan=QualityPlan(flip=False), opener=_opener(made, blind))
+    img = np.zeros((360, 480, 3), np.uint8)
+    cv2.circle(img, (300, 200), 30, (0, 0, 255), -1)
+    out = fs.segment(img).alpha
+    assert out[200, 300] > 0.95 and out[20, 20] < 0.05  # the salient model's answer, not a third of it
+    assert fs.last_timings["zoomed"] == 1.0
+    fs.close()
+    made = []
+    fs = FusedSegmenter("u2netp", plan=QualityPlan(flip=False, zoom_alone=True), opener=_opener(made))
+    img[:] = 0
+    cv2.circle(img, (300, 200), 30, (0, 0, 100), -1)  # nothing reaches 0.5: zoom where the mask is highest
+    fs.segment(img)
+    assert fs.last_timings["zoomed"] == 1.0
+    fs.close()
 
 
 def test_an_object_model_is_not_fused_with_a_portrait_model():
