@@ -61,3 +61,22 @@ def test_ray_matches_the_local_engine_and_survives_a_killed_worker(local_ray, tm
     again = process_batch([src], tmp_path / "ray", model="selfie", journal=tmp_path / "ray.jsonl", engine="ray",
                           engine_options={"workers": 1})
     assert not again.written and len(again.skipped) == 6
+
+
+def test_ray_passes_quality_mode_and_the_edge_setting(local_ray, tmp_path):
+    from studio.stills.batch import BatchOptions
+
+    src = tmp_path / "in"
+    for i, (w, h) in enumerate([(240, 180), (200, 260)]):
+        picture(src / f"q{i}.jpg", w, h, seed=10 + i)
+    opts = BatchOptions(quality="best", edge_px=-1)
+    local = process_batch([src], tmp_path / "local", model="selfie", options=opts, journal=tmp_path / "l.jsonl")
+    far = process_batch([src], tmp_path / "ray", model="selfie", options=opts, journal=tmp_path / "r.jsonl",
+                        engine="ray", engine_options={"workers": 1})
+    fast = process_batch([src], tmp_path / "fast", model="selfie")
+    assert len(far.written) == len(local.written) == 2
+    for p in local.written:
+        assert (tmp_path / "ray" / p.name).read_bytes() == p.read_bytes()
+        assert (tmp_path / "fast" / p.name).read_bytes() != p.read_bytes()  # quality mode really ran
+    assert all(r["settings"]["quality"] == "best" and r["settings"]["edge_px"] == -1
+               for r in _journal(tmp_path / "r.jsonl")), _journal(tmp_path / "r.jsonl")
