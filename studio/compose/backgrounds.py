@@ -56,17 +56,22 @@ class BlurBackground:
     """The frame itself, blurred. ``strength`` is the Gaussian kernel size at full resolution (pixels).
 
     Blurring a large kernel at full size costs tens of ms; a blur is low-frequency by definition, so the frame is
-    halved (INTER_AREA at exactly 2x is a fast path; other ratios cost ~1 ms) until about one pixel of sigma is left,
-    blurred there and scaled back up bilinearly: ~1-2 ms at 720p whatever the strength.
+    halved (INTER_AREA at exactly 2x is a fast path; other ratios cost ~1 ms) until about one pixel of sigma is left
+    and at least until the long side is at most MAX_SIDE, blurred there and scaled back up bilinearly (as OBS's blur
+    filters do): ~1-2 ms at 720p whatever the strength. The area shrink is the anti-aliasing filter: a Gaussian of
+    sigma 0.9 sampled at that grid keeps 2 % at its Nyquist frequency, below what the eye sees in a blur.
 
-    Given the subject's ``alpha``, ``render`` blurs without the subject (halo-free): the frame weighted by
-    ``1 - alpha`` and the weights are blurred alike and divided (a normalised convolution), so the subject's colours
-    do not bleed into the background around it (a bright shirt's glow, dark hair's shadow). Where the subject covers
-    the whole neighbourhood, the plain blur fills in (it sits behind the subject anyway).
+    Given the subject's ``alpha`` (any size: the refiner's capped one is fine), ``render`` blurs without the subject
+    (halo-free): at the small size, the frame weighted by ``1 - alpha`` and the weights are blurred alike and divided
+    (a normalised convolution), so the subject's colours do not bleed into the background around it (a bright
+    shirt's glow, dark hair's shadow). Where the subject covers the whole neighbourhood, the plain blur fills in (it
+    sits behind the subject anyway).
     """
 
     name = "blur"
-    MIN_SIGMA = 1.2  # stop halving before the small blur gets too coarse to hide the bilinear upscale
+    MIN_SIGMA = 1.2  # stop halving before the small blur gets too coarse to hide the bilinear upscale ...
+    MAX_SIDE = 1280  # ... unless the frame is still larger than this: a weak blur of a 4K frame is done at 960x540
+    FLOOR = 0.01  # the subject's weight in the halo-free blur: with under ~1 % background around, plain blur fills in
 
     def __init__(self, strength: int = 21) -> None:
         self.strength = max(1, int(strength))
@@ -77,58 +82,81 @@ class BlurBackground:
         sigma = 0.3 * ((self.strength - 1) * 0.5 - 1) + 0.8  # OpenCV's sigma for a kernel of this size
         self._levels: list[np.ndarray] = []
         lw, lh = w, h
-        while sigma / 2 >= self.MIN_SIGMA and lw >= 32 and lh >= 32:
+        while (sigma / 2 >= self.MIN_SIGMA or max(lw, lh) > self.MAX_SIDE) and lw >= 32 and lh >= 32:
             lw, lh, sigma = lw // 2, lh // 2, sigma / 2
             self._levels.append(np.empty((lh, lw, 3), np.uint8))
-        self._sigma_small = sigma
+        self._sigma_small = sigma if self._levels else 0
         k = 2 * math.ceil(3 * sigma) + 1 if self._levels else self.strength | 1
         self._ksize = (k, k)
         self._small_blur = np.empty((lh, lw, 3), np.uint8)
         self._out = np.empty((h, w, 3), np.uint8)
+        # the halo-free path's kernel (GaussianBlur's, for sepFilter2D's float output) and buffers at the small size
+        self._kernel = cv2.getGaussianKernel(k, self._sigma_small or -1, cv2.CV_32F)
+        self._den = np.empty((lh, lw), np.float32)
+        self._den3 = np.empty((lh, lw, 3), np.float32)
+        self._num = np.empty((lh, lw, 3), np.float32)
+        self._buffers: dict[tuple, np.ndarray] = {}
 
     def _shrink(self, img: np.ndarray) -> np.ndarray:
-        """``img`` halved down to the blur's level (a new array for one-channel weights, the buffers otherwise)."""
+        """``img`` halved down to the blur's level, in the level buffers (the frame itself when there are none)."""
         src = img
         for level in self._levels:
-            size = (level.shape[1], level.shape[0])
-            src = cv2.resize(src, size, dst=level, interpolation=cv2.INTER_AREA) if img.ndim == 3 else \
-                cv2.resize(src, size, interpolation=cv2.INTER_AREA)
+            src = cv2.resize(src, (level.shape[1], level.shape[0]), dst=level, interpolation=cv2.INTER_AREA)
         return src
 
     def render(self, frame_bgr: np.ndarray, alpha: np.ndarray | None = None) -> np.ndarray:
         h, w = frame_bgr.shape[:2]
         if self._size != (w, h):
             self._allocate(w, h)
-        if alpha is not None:
-            return self._render_without_subject(frame_bgr, alpha)
-        if not self._levels:
-            cv2.GaussianBlur(frame_bgr, self._ksize, 0, dst=self._out)
-            return self._out
         src = self._shrink(frame_bgr)
-        cv2.GaussianBlur(src, self._ksize, self._sigma_small, dst=self._small_blur)
+        if alpha is None:
+            cv2.GaussianBlur(src, self._ksize, self._sigma_small, dst=self._small_blur)
+        else:
+            self._without_subject(frame_bgr, alpha)
+        if not self._levels:
+            return self._small_blur
         cv2.resize(self._small_blur, (w, h), dst=self._out, interpolation=cv2.INTER_LINEAR)
         return self._out
 
-    def _render_without_subject(self, frame_bgr: np.ndarray, alpha: np.ndarray) -> np.ndarray:
-        h, w = frame_bgr.shape[:2]
-        if alpha.shape[:2] != (h, w):
-            alpha = cv2.resize(alpha.astype(np.float32, copy=False), (w, h), interpolation=cv2.INTER_LINEAR)
-        # keep = 1 - alpha in uint8; frame * keep in uint8, so the halving levels stay uint8 and cheap (~2 ms at 720p;
-        # cv2.blendLinear against black costs 10-50x that)
-        keep8 = cv2.convertScaleAbs(alpha, alpha=-255.0, beta=255.0)
-        weighted = cv2.multiply(frame_bgr, cv2.merge([keep8, keep8, keep8]), scale=1.0 / 255.0)
-        # (each _shrink of a picture reuses the same level buffers: take a float copy before the next one)
-        src = (self._shrink(weighted) if self._levels else weighted).astype(np.float32)
-        wsrc = (self._shrink(keep8) if self._levels else keep8).astype(np.float32) * np.float32(1.0 / 255.0)
-        sigma = self._sigma_small if self._levels else 0
-        num = cv2.GaussianBlur(src, self._ksize, sigma)
-        den = cv2.GaussianBlur(wsrc, self._ksize, sigma)
-        plain = cv2.GaussianBlur(self._shrink(frame_bgr) if self._levels else frame_bgr, self._ksize, sigma)
-        trust = np.clip(den * np.float32(20.0), 0.0, 1.0)[..., None]  # under 5 % background around: plain blur
-        small = num / np.maximum(den, np.float32(1e-3))[..., None] * trust + plain.astype(np.float32) * (1 - trust)
-        np.clip(small, 0, 255, out=small)
-        cv2.resize(small.astype(np.uint8), (w, h), dst=self._out, interpolation=cv2.INTER_LINEAR)
-        return self._out
+    def _without_subject(self, frame_bgr: np.ndarray, alpha: np.ndarray) -> None:
+        """The blur of the background alone into ``self._small_blur``: a normalised convolution with the weights
+        ``1 - alpha + FLOOR`` (the floor lets the plain blur fill in where the subject covers the neighbourhood),
+        blur(frame * weight) / blur(weight), in four passes at the small size.
+
+        The frame is weighted at the largest of its halvings that the alpha covers (the alpha's own size: weighting
+        before the area shrinks keeps a sharp subject edge out of the mixed pixels), in uint8 so that the shrinks
+        stay cheap."""
+        pictures = [frame_bgr, *self._levels]  # filled by _shrink in render
+        ah, aw = alpha.shape[:2]
+        j = next((i for i, p in enumerate(pictures) if p.shape[0] <= ah and p.shape[1] <= aw), len(pictures) - 1)
+        ph, pw = pictures[j].shape[:2]
+        a = alpha if alpha.dtype == np.float32 else alpha.astype(np.float32)
+        if (aw, ah) != (pw, ph):
+            a = cv2.resize(a, (pw, ph), dst=self._scratch("alpha", (ph, pw), np.float32),
+                           interpolation=cv2.INTER_AREA if aw > pw else cv2.INTER_LINEAR)
+        # 1 - a, scaled into [FLOOR, 1], in uint8
+        weight8 = cv2.convertScaleAbs(a, dst=self._scratch("w", (ph, pw)), alpha=-255.0 * (1.0 - self.FLOOR),
+                                      beta=255.0)
+        weight3 = cv2.merge([weight8, weight8, weight8], dst=self._scratch("w3", (ph, pw, 3)))
+        weighted = cv2.multiply(pictures[j], weight3, dst=self._scratch("fw", (ph, pw, 3)), scale=1.0 / 255.0)
+        for level in self._levels[j:]:
+            lh, lw = level.shape[:2]
+            weighted = cv2.resize(weighted, (lw, lh), dst=self._scratch("fw", level.shape),
+                                  interpolation=cv2.INTER_AREA)
+            weight8 = cv2.resize(weight8, (lw, lh), dst=self._scratch("w", (lh, lw)), interpolation=cv2.INTER_AREA)
+        kernel = self._kernel
+        cv2.sepFilter2D(weighted, cv2.CV_32F, kernel, kernel, dst=self._num, borderType=cv2.BORDER_REFLECT_101)
+        cv2.sepFilter2D(weight8, cv2.CV_32F, kernel, kernel, dst=self._den, borderType=cv2.BORDER_REFLECT_101)
+        cv2.merge([self._den, self._den, self._den], dst=self._den3)
+        cv2.divide(self._num, self._den3, dst=self._small_blur, scale=255.0, dtype=cv2.CV_8U)
+
+    def _scratch(self, name: str, shape: tuple[int, ...], dtype=np.uint8) -> np.ndarray:
+        """A buffer kept per (name, shape) for the halo-free path, so a frame allocates nothing."""
+        key = (name, shape)
+        buf = self._buffers.get(key)
+        if buf is None:
+            buf = self._buffers[key] = np.empty(shape, dtype)
+        return buf
 
     def close(self) -> None:
         self._size = None
@@ -142,7 +170,7 @@ class ColorBackground:
         self.bgr = (b, g, r)
         self._out: np.ndarray | None = None
 
-    def render(self, frame_bgr: np.ndarray) -> np.ndarray:
+    def render(self, frame_bgr: np.ndarray, alpha: np.ndarray | None = None) -> np.ndarray:
         h, w = frame_bgr.shape[:2]
         if self._out is None or self._out.shape[:2] != (h, w):
             self._out = np.empty((h, w, 3), np.uint8)
@@ -176,7 +204,7 @@ class ImageBackground:
         self._image = read_picture(self.path)
         self._out: np.ndarray | None = None
 
-    def render(self, frame_bgr: np.ndarray) -> np.ndarray:
+    def render(self, frame_bgr: np.ndarray, alpha: np.ndarray | None = None) -> np.ndarray:
         h, w = frame_bgr.shape[:2]
         if self._out is None or self._out.shape[:2] != (h, w):
             self._out = cover_fit(self._image, (w, h))
@@ -259,7 +287,7 @@ class VideoBackground:
         if not self._rewind():
             log.warning("background video %s stopped decoding; keeping its last frame", self.path)
 
-    def render(self, frame_bgr: np.ndarray) -> np.ndarray:
+    def render(self, frame_bgr: np.ndarray, alpha: np.ndarray | None = None) -> np.ndarray:
         now = self._clock()
         if self._t0 is None:
             self._t0 = now
@@ -286,7 +314,7 @@ class TransparentBackground:
 
     name = "none"
 
-    def render(self, frame_bgr: np.ndarray) -> None:
+    def render(self, frame_bgr: np.ndarray, alpha: np.ndarray | None = None) -> None:
         return None
 
     def close(self) -> None:

@@ -13,11 +13,15 @@ from studio.core.errors import StudioError
 class Background(Protocol):
     """``render`` returns an HxWx3 BGR uint8 picture for a frame of ``frame.shape`` (it may depend on the frame, as
     blur does, or on time, as a looping video does), or None for a transparent background (output becomes BGRA).
-    The returned array may be a reused buffer, valid until the next call."""
+    The returned array may be a reused buffer, valid until the next call.
+
+    ``alpha`` is the subject's refined alpha for this frame (float32 in [0, 1], at the frame's size or smaller: the
+    live refiner caps its size), or None where there is none yet. A background made from the frame uses it to leave
+    the subject out (the halo-free blur); the others ignore it."""
 
     name: str
 
-    def render(self, frame_bgr: np.ndarray) -> np.ndarray | None: ...
+    def render(self, frame_bgr: np.ndarray, alpha: np.ndarray | None = None) -> np.ndarray | None: ...
 
     def close(self) -> None: ...
 

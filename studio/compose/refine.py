@@ -14,6 +14,7 @@ between inferences.
 from __future__ import annotations
 
 import dataclasses
+import math
 
 import cv2
 import numpy as np
@@ -38,6 +39,26 @@ def _finite(a: np.ndarray) -> bool:
     return bool(np.isfinite(a.min()) and np.isfinite(a.max()))
 
 
+# The live output's cap on the size the edge step (q = a * I + b, threshold, feather) works at: beyond it, a frame is
+# refined at 1/k of its size for the smallest whole k that fits (1920x1080 at 960x540, 3840x2160 at 1280x720) and the
+# compositor and the blur scale the alpha up in the same step that uses it. The mask's detail comes from a model of
+# 256-512 px, so a 4K guide adds nothing the eye can see at a 2-3 px edge, and the full-size passes cost 5-8x more.
+LIVE_DETAIL_CAP = (1280, 720)  # (long side, short side)
+
+
+def detail_factor(frame_w: int, frame_h: int, cap: tuple[int, int] | None) -> int:
+    """The whole k (1 = none) that brings the frame within ``cap`` (long, short side) and divides both sides, so the
+    compositor can treat each refined pixel as a k x k block of the frame: the least k that fits, or the next one;
+    1 (full size) when neither divides (an odd size is refined as it is rather than far below the cap)."""
+    if cap is None:
+        return 1
+    long_side, short_side = max(frame_w, frame_h), min(frame_w, frame_h)
+    k = math.ceil(max(long_side / cap[0], short_side / cap[1]))
+    if k <= 1:
+        return 1
+    return next((f for f in (k, k + 1) if frame_w % f == 0 and frame_h % f == 0), 1)
+
+
 def working_size(frame_w: int, frame_h: int, mask_w: int, mask_h: int) -> tuple[int, int]:
     """The size the filter solves at: the frame scaled down until one side matches the mask's resolution."""
     s = max(1.0, min(frame_w / mask_w, frame_h / mask_h))
@@ -50,8 +71,14 @@ class MaskRefiner:
     Not thread-safe: one refiner per output thread. ``refine`` returns a buffer that the next call overwrites.
     """
 
-    def __init__(self, settings: RefineSettings, *, radius: int = DEFAULT_RADIUS, eps: float = DEFAULT_EPS) -> None:
+    def __init__(self, settings: RefineSettings, *, radius: int = DEFAULT_RADIUS, eps: float = DEFAULT_EPS,
+                 detail_cap: tuple[int, int] | None = None) -> None:
+        """``detail_cap`` (long, short side; the live output passes LIVE_DETAIL_CAP): refine a larger frame at 1/k of
+        its size (see detail_factor); ``refine`` then returns the alpha at that size. None: always at frame size."""
         settings.validate()
+        self.detail_cap = detail_cap
+        self._k = 1  # the frame is k times the size of the alpha this returns
+        self._full_grey: np.ndarray | None = None  # the frame in grey at full size, when k > 1
         self.settings = settings
         self.radius = int(radius)
         self.eps = float(eps)
@@ -113,14 +140,17 @@ class MaskRefiner:
 
     def refine(self, alpha_small: np.ndarray, frame_bgr: np.ndarray, *, new_mask: bool = True,
                smoothing_scale: float = 1.0) -> np.ndarray:
-        """HxW float32 alpha in [0, 1] at the frame's size (a reused buffer).
+        """HxW float32 alpha in [0, 1] at the frame's size, or at 1/k of it under a ``detail_cap`` (a reused buffer;
+        ``detail_factor`` is that k).
 
         ``new_mask`` False means ``alpha_small`` is the same mask as last time (inference has not delivered a new
         one): the temporal average is not advanced, but the edges are re-guided by this frame.
         ``smoothing_scale`` (0..1) scales the configured temporal smoothing for this mask: an average over past masks
         steadies a still subject but drags a halo behind a moving one, so the live output lowers it with motion.
         """
-        h, w = frame_bgr.shape[:2]
+        fh, fw = frame_bgr.shape[:2]
+        self._k = detail_factor(fw, fh, self.detail_cap)
+        w, h = fw // self._k, fh // self._k  # from here on "frame size" is the size the edge step works at
         if self._frame_size != (w, h):
             self._allocate_frame(w, h)
             self._have_state = False
@@ -152,10 +182,7 @@ class MaskRefiner:
                 np.copyto(self._state, self._p_new)
                 self._have_state = True
 
-        if frame_bgr.ndim == 2:
-            np.copyto(self._grey, frame_bgr)
-        else:
-            cv2.cvtColor(frame_bgr, cv2.COLOR_BGR2GRAY, dst=self._grey)
+        self._grey_from(frame_bgr)
 
         out = self._out
         if st.guided:
@@ -172,17 +199,44 @@ class MaskRefiner:
             cv2.resize(self._state, (w, h), dst=out, interpolation=cv2.INTER_LINEAR)
 
         if st.edge_px:
-            out = self._shift_edge(out, st.edge_px)
+            out = self._shift_edge(out, self._px(st.edge_px))
         if st.threshold > 0:
             cv2.threshold(out, st.threshold, 1.0, cv2.THRESH_BINARY, dst=out)
         if st.feather > 0:
             # Feather after the threshold, so a hard cut gets a soft, controlled edge of about `feather` pixels.
-            k = 2 * st.feather + 1
+            k = 2 * self._px(st.feather) + 1
             cv2.GaussianBlur(out, (k, k), 0, dst=self._feather_buf)
             out, self._feather_buf = self._feather_buf, out
             self._out = out
         np.clip(out, 0.0, 1.0, out=out)
         return out
+
+    @property
+    def detail_factor(self) -> int:
+        """k of the last ``refine``: the alpha it returned is 1/k of the frame's width and height."""
+        return self._k
+
+    def _px(self, frame_px: int) -> int:
+        """A length in frame pixels at the size the edge step works at (at least one pixel when it is not 0)."""
+        if not frame_px or self._k == 1:
+            return frame_px
+        return int(math.copysign(max(1, round(abs(frame_px) / self._k)), frame_px))
+
+    def _grey_from(self, frame_bgr: np.ndarray) -> None:
+        """The guide: the frame in grey at the edge step's size (grey at full size first: one channel to shrink)."""
+        grey = self._grey if self._k == 1 else self._full_grey_for(frame_bgr)
+        if frame_bgr.ndim == 2:
+            np.copyto(grey, frame_bgr)
+        else:
+            cv2.cvtColor(frame_bgr, cv2.COLOR_BGR2GRAY, dst=grey)
+        if grey is not self._grey:
+            cv2.resize(grey, self._frame_size, dst=self._grey, interpolation=cv2.INTER_AREA)
+
+    def _full_grey_for(self, frame_bgr: np.ndarray) -> np.ndarray:
+        shape = frame_bgr.shape[:2]
+        if self._full_grey is None or self._full_grey.shape != shape:
+            self._full_grey = np.empty(shape, np.uint8)
+        return self._full_grey
 
     def _smooth(self, k: float) -> None:
         """state = w * state + (1 - w) * new, per pixel, with w = k * max(0, 1 - |new - state| / SMOOTH_CHANGE):

@@ -36,6 +36,7 @@ from studio.control.clock import FrameClock
 from studio.control.events import EventHub
 from studio.control.gate import MotionGate
 from studio.control.idle import IdleControl
+from studio.control.reuse import StillReuse
 from studio.control.output_stats import OutputStats, OutputWindows
 from studio.control.sink_set import SinkSet
 from studio.control.thermal import ThermalGovernor
@@ -70,8 +71,9 @@ class OutputStages:
     compositor: Compositor = field(default_factory=Compositor)
     mirror: bool = False
     align: MaskAligner = field(default_factory=MaskAligner)  # whether to wait for a submitted frame's own mask
-    idle: IdleControl | None = None  # None: never idles (benchmarks; outputs driven frame by frame)
     warp: MaskWarper = field(default_factory=MaskWarper)  # moves an older mask with the picture (live.warp_mask)
+    idle: IdleControl | None = None  # None: never idles (benchmarks; outputs driven frame by frame)
+    reuse: StillReuse = field(default_factory=StillReuse)  # a still scene reuses its alpha and background
 
 
 @dataclass(frozen=True)
@@ -119,6 +121,8 @@ class OutputThread(Worker):
         self._no_mask: np.ndarray | None = None
         self._last_frame: Frame | None = None
         self._last_mask: Mask | None = None
+        self._alpha: np.ndarray | None = None  # the last refined alpha and background (a still scene reuses them)
+        self._background: np.ndarray | None = None
         self._last_packet: OutputFrame | None = None
         self._changed = False  # a command was applied since the last composite
         self._scratch_timings: dict[str, float] = {}  # a repeated frame's laps: its own timings stay as they were
@@ -164,6 +168,7 @@ class OutputThread(Worker):
                     log.exception("output command %s failed", type(command).__name__)
                     self._events.emit(EventKind.ERROR, f"could not apply a change: {exc}")
             self._changed = True
+            self._stages.reuse.reset()
             self._publish()
 
     def _apply(self, command: cmd.Command) -> None:
@@ -182,9 +187,9 @@ class OutputThread(Worker):
             st.thermal.configure(command.settings)
         elif isinstance(command, cmd.SetLive):
             st.align.configure(command.settings)
+            st.warp.enabled = command.settings.warp_mask
             if st.idle is not None:
                 st.idle.configure(command.settings)
-            st.warp.enabled = command.settings.warp_mask
         elif isinstance(command, cmd.AddSink):
             self._sinks.add(command.sink)
         elif isinstance(command, cmd.RemoveSink):
@@ -278,6 +283,8 @@ class OutputThread(Worker):
             self._size = (w, h)
             # Before the first mask the picture shows only the background: nothing of the room leaks out.
             self._no_mask = np.zeros((h, w), np.float32)
+            self._alpha = self._background = None  # nothing of another size is reused
+            st.reuse.reset()
         self._sinks.ensure_open(w, h, self._clock.sink_fps())
 
         lap = time.perf_counter()
@@ -304,19 +311,27 @@ class OutputThread(Worker):
             timings["refine"] = 0.0
         else:
             new = mask is not self._last_mask
-            # A mask from an earlier frame moves with the picture first (counted in the refine stage); the moved one
-            # is new to the refiner, so its edges and temporal state follow the subject (studio.compose.warp).
-            # Not in the static tier: nothing to follow there, and a still scene must cost next to nothing.
-            moved = None if self._tier == "static" else st.warp.warp(mask.alpha, mask.frame_index, frame.index)
-            alpha = st.refiner.refine(mask.alpha if moved is None else moved, image, new_mask=new or moved is not None,
-                                      smoothing_scale=SMOOTHING_BY_TIER.get(self._tier, 1.0))
+            if self._alpha is not None and not st.reuse.refine_due(lap, self._tier, new):
+                alpha = self._alpha  # a still scene: the alpha refined a moment ago (studio.control.reuse)
+            else:
+                # A mask from an earlier frame moves with the picture first (counted in the refine stage); the moved
+                # one is new to the refiner, so its edges and temporal state follow the subject (studio.compose.warp).
+                # Not in the static tier: nothing to follow there, and a still scene must cost next to nothing.
+                moved = None if self._tier == "static" else st.warp.warp(mask.alpha, mask.frame_index, frame.index)
+                alpha = self._alpha = st.refiner.refine(
+                    mask.alpha if moved is None else moved, image, new_mask=new or moved is not None,
+                    smoothing_scale=SMOOTHING_BY_TIER.get(self._tier, 1.0))
             t_refine = lap
             lap = _lap(timings, "refine", lap)
             if new:
                 self._last_mask = mask
                 # The work alone (pre + infer + post + refine to frame size), comparable with MediaPipe's pipeline.
                 shown_compute = mask.infer_seconds + (lap - t_refine)
-        background = st.background.render(image)
+        animated = getattr(st.background, "animated", False)
+        if self._background is None or st.reuse.background_due(lap, self._tier, animated):
+            # the subject's alpha lets a blur leave the subject out (halo-free); None before the first mask
+            self._background = st.background.render(image, None if mask is None else alpha)
+        background = self._background
         lap = _lap(timings, "background", lap)
         out = st.compositor.composite(image, alpha, background, mirror=st.mirror)
         lap = _lap(timings, "composite", lap)

@@ -13,7 +13,8 @@ class OutputFrame:
     """One composited frame. ``image`` is HxWx3 BGR uint8, or HxWx4 BGRA when the background is transparent.
 
     ``image`` may be a buffer the compositor reuses for the next frame: a sink that keeps it beyond ``write`` must
-    copy it. ``original`` is the captured frame (read-only), ``alpha`` the refined HxW float32 mask at frame size.
+    copy it. ``original`` is the captured frame (read-only), ``alpha`` the refined float32 mask, at frame
+    size or, for frames over the live refiner's detail cap, at 1/k of it (scale it up before using it per pixel).
     """
 
     image: np.ndarray

@@ -15,6 +15,7 @@ import logging
 import threading
 from dataclasses import dataclass
 
+import cv2
 import numpy as np
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
 from PySide6.QtGui import QImage
@@ -126,7 +127,11 @@ class PipelineBridge(QObject):
             shape = image.shape[:2] + (image.shape[2],)
             buf = self._ring.pick(shape, busy)
         qimg = bgr_to_qimage(image, out=buf)
-        alpha = frame.alpha.copy() if self.keep_alpha and frame.alpha is not None else None
+        alpha = None
+        if self.keep_alpha and frame.alpha is not None:  # a private copy at the frame's size (it may come smaller)
+            h, w = frame.original.shape[:2]
+            alpha = frame.alpha.copy() if frame.alpha.shape[:2] == (h, w) else \
+                cv2.resize(frame.alpha, (w, h), interpolation=cv2.INTER_LINEAR)
         item = PreviewFrame(qimg, frame.original, alpha, frame.frame_index, frame.t_capture, image.shape[2] == 4)
         with self._lock:
             self._slot = item

@@ -1,0 +1,122 @@
+"""A still scene reuses its refined alpha and its background (studio.control.reuse), and the background gets the alpha
+(the halo-free blur in the live output). The output is driven frame by frame with process(), on this thread; frame
+times are given, so the gate's tiers follow them and nothing depends on how fast the box is."""
+
+from __future__ import annotations
+
+import math
+import time
+
+import numpy as np
+
+from studio.capture.synthetic import SyntheticSource
+from studio.compose.backgrounds import BlurBackground
+from studio.compose.refine import MaskRefiner
+from studio.config.settings import RefineSettings, ThermalSettings
+from studio.control import commands as cmd
+from studio.control.events import EventHub
+from studio.control.gate import MotionGate
+from studio.control.output_thread import MaskFeed, OutputStages, OutputThread, SourceInfo
+from studio.control.reuse import StillReuse
+from studio.control.thermal import ThermalGovernor
+from studio.core.frame import Frame, Mask
+from studio.core.mailbox import LatestSlot
+from studio.output.simple import NullSink
+
+
+class CountingBlur(BlurBackground):
+    """A real blur that counts its renders and remembers whether it was given the subject's alpha."""
+
+    def __init__(self) -> None:
+        super().__init__(21)
+        self.renders = 0
+        self.with_alpha = 0
+
+    def render(self, frame_bgr, alpha=None):
+        self.renders += 1
+        self.with_alpha += alpha is not None
+        return super().render(frame_bgr, alpha)
+
+
+class CountingRefiner(MaskRefiner):
+    def __init__(self) -> None:
+        super().__init__(RefineSettings())
+        self.calls = 0
+
+    def refine(self, *args, **kwargs):
+        self.calls += 1
+        return super().refine(*args, **kwargs)
+
+
+def _output(source, motion_refresh_s=math.inf):
+    masks: LatestSlot[Mask] = LatestSlot()
+    bg, refiner = CountingBlur(), CountingRefiner()
+    stages = OutputStages(MotionGate(), ThermalGovernor(ThermalSettings(), None), refiner, bg, [NullSink()],
+                          reuse=StillReuse(refresh_s=motion_refresh_s))
+    out = OutputThread(LatestSlot(), MaskFeed(masks), stages, SourceInfo(lambda: source.fps), EventHub())
+    return out, masks, bg, refiner
+
+
+def _run(out, masks, source, frames, t0):
+    for i in range(frames):
+        image = source.read()
+        if i == 0:
+            small = np.zeros((36, 64), np.float32)
+            small[10:36, 20:44] = 1.0
+            masks.put(Mask(small, 0, t0, t0, (64, 36), 0.001))
+        out.process(Frame(image, i, t0 + i / 30.0))
+
+
+def test_a_still_scene_reuses_alpha_and_background_until_something_changes():
+    source = SyntheticSource(160, 90, 30.0, motion="still", realtime=False)
+    source.open()
+    out, masks, bg, refiner = _output(source)
+    t0 = time.perf_counter() - 100.0
+    try:
+        _run(out, masks, source, 90, t0)  # 3 s of a still picture: fast -> moderate -> static within ~1 s
+        assert out.stats.tier == "static"
+        reused = out._stages.reuse.reused  # noqa: SLF001
+        assert reused["refine"] > 30 and reused["background"] > 30, reused
+        assert refiner.calls + reused["refine"] == 90
+        assert bg.renders + reused["background"] == 90
+        assert bg.with_alpha == bg.renders  # every render after the first mask leaves the subject out
+        # a command (here: refine settings) makes the next frame recompute both
+        calls, renders = refiner.calls, bg.renders
+        out.send(cmd.SetRefine(RefineSettings(smoothing=0.2)))
+        out._run_commands()  # noqa: SLF001 - what the thread's loop does at the frame boundary
+        out.process(Frame(source.read(), 90, t0 + 3.0))
+        assert (refiner.calls, bg.renders) == (calls + 1, renders + 1)
+        # and a new mask is refined at once
+        masks.put(Mask(np.ones((36, 64), np.float32), 91, t0, t0, (64, 36), 0.001))
+        out.process(Frame(source.read(), 91, t0 + 3.03))
+        assert refiner.calls == calls + 2
+    finally:
+        out.release()
+
+
+def test_a_moving_scene_recomputes_every_frame():
+    source = SyntheticSource(160, 90, 30.0, motion="fast", realtime=False)
+    source.open()
+    out, masks, bg, refiner = _output(source)
+    try:
+        _run(out, masks, source, 40, time.perf_counter() - 100.0)
+        assert out.stats.tier != "static"
+        assert refiner.calls == 40 and bg.renders == 40
+    finally:
+        out.release()
+
+
+def test_still_reuse_refreshes_at_its_rate():
+    reuse = StillReuse(refresh_s=0.5)
+    assert reuse.refine_due(0.0, "static", False)  # nothing to reuse yet
+    assert not reuse.refine_due(0.2, "static", False)
+    assert reuse.refine_due(0.3, "static", True)  # a new mask
+    assert not reuse.refine_due(0.79, "static", False)
+    assert reuse.refine_due(0.81, "static", False)  # the refresh
+    assert reuse.refine_due(0.82, "moderate", False)  # motion
+    assert reuse.background_due(0.0, "static", False)
+    assert not reuse.background_due(0.1, "static", False)
+    assert reuse.background_due(0.1, "static", True)  # an animated background never waits
+    reuse.reset()
+    assert reuse.background_due(0.2, "static", False)
+    assert reuse.reused == {"refine": 2, "background": 1}
