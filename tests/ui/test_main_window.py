@@ -195,10 +195,11 @@ def test_settings_file_is_the_headless_one(qtbot, ui_settings, settings_path, ba
     w = MainWindow(dataclasses.replace(ui_settings), settings_path=settings_path, backend_factory=backend_factory)
     qtbot.addWidget(w)
     w.model_panel.feather.setValue(5)
+    w.model_panel.edge.setValue(-2)
     w.model_panel.gate_on.setChecked(False)
     w.controller.flush()
     saved = load_settings(settings_path)
-    assert saved.refine.feather == 5 and saved.gate.enabled is False
+    assert saved.refine.feather == 5 and saved.refine.edge_px == -2 and saved.gate.enabled is False
     w.close()
 
 
