@@ -13,6 +13,8 @@ def register(sub) -> None:
                    help="address to listen on (default 127.0.0.1: this machine only); any other needs --token")
     p.add_argument("--port", type=int, default=8000, help="TCP port (default 8000)")
     p.add_argument("--model", default="u2netp", help="default model (?model= picks another present one)")
+    p.add_argument("--quality", default="fast", choices=["fast", "best"],
+                   help="default ?quality=: best fuses several looks and models (about 1 s a picture; default fast)")
     p.add_argument("--backend", default="auto", help="auto, onnxruntime or openvino (default auto)")
     p.add_argument("--device", default="auto", help="device for the backend (default auto)")
     p.add_argument("--token", default=None,
@@ -48,7 +50,7 @@ def cmd_serve(args) -> int:
     limits = Limits(max_body_bytes=int(args.max_body_mb * 1024 * 1024), max_pixels=args.max_pixels,
                     max_side=args.max_side, request_timeout_s=args.timeout, workers=args.workers,
                     queue_depth=args.queue)
-    options = ServeOptions(model=args.model, backend=args.backend, device=args.device, host=args.host,
-                           port=args.port, token=token, no_token=args.no_token, limits=limits)
+    options = ServeOptions(model=args.model, quality=args.quality, backend=args.backend, device=args.device,
+                           host=args.host, port=args.port, token=token, no_token=args.no_token, limits=limits)
     serve(options)
     return 0

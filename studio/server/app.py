@@ -73,7 +73,8 @@ def create_app(options: ServeOptions | None = None, *, opener: Callable | None =
     async def lifespan(app: FastAPI):
         try:
             if options.preload:
-                await run_in_threadpool(service.pool.get, options.model, options.backend, options.device)
+                await run_in_threadpool(service.pool.get, options.model, options.backend, options.device,
+                                        options.quality)
             service.ready = True
             yield
         finally:

@@ -43,6 +43,7 @@ class Limits:
 @dataclass(frozen=True)
 class ServeOptions:
     model: str = DEFAULT_MODEL
+    quality: str = "fast"  # the default ?quality= (best: studio.stills.quality, several looks fused, ~1 s a picture)
     backend: str = "auto"
     device: str = "auto"
     host: str = "127.0.0.1"
@@ -54,6 +55,8 @@ class ServeOptions:
 
     def check(self) -> None:
         """Refuse a non-loopback address without a token (unless ``no_token`` says so on purpose)."""
+        if self.quality not in ("fast", "best"):
+            raise StudioError(f"unknown quality {self.quality!r}", hint="use fast or best")
         if self.token is not None and len(self.token) < 8:
             raise StudioError("the token is too short", hint="use at least 8 characters, e.g. `openssl rand -hex 16`")
         if not is_loopback(self.host) and self.token is None and not self.no_token:

@@ -87,7 +87,7 @@ def build_router(service) -> APIRouter:
                                                               "most this many pixels first"),
                      refine: bool = Query(True, description="edge-aware refinement of the mask at full size "
                                                             "(false: the model's mask, resized)"),
-                     quality: Literal["fast", "best"] = Query("fast", description="best: several looks and models "
+                     quality: Literal["fast", "best"] = Query(opts.quality, description="best: several looks and models "
                                                                                  "fused (about 1 s a picture on two "
                                                                                  "cores; studio process --quality)")
                      ) -> None:
@@ -183,7 +183,7 @@ def build_router(service) -> APIRouter:
         tel = await run_in_threadpool(s.telemetry)  # sysfs/psutil/NVML off the loop; never waits for a worker
         loaded = service.pool.loaded()
         default = next((m["runs_on"] for m in loaded if (m["model"], m["backend"], m["device"], m["quality"]) ==
-                        (opts.model, opts.backend, opts.device, "fast")), None)
+                        (opts.model, opts.backend, opts.device, opts.quality)), None)
         q = service.queue
         return Health(status="ok" if service.ready else "starting", model=opts.model, backend=opts.backend,
                       device=opts.device, runs_on=default, models=service.models, loaded=loaded,

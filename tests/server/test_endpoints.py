@@ -7,8 +7,9 @@ import json
 import numpy as np
 import pytest
 
-from tests.server.conftest import encoded, rgba_of, running, scene
+from tests.server.conftest import encoded, fake_opener, rgba_of, running, scene
 
+from studio.core.errors import StudioError
 from studio.server.options import ServeOptions
 from studio.server.render import reassemble
 
@@ -145,3 +146,13 @@ def test_quality_best_fuses_selfie_with_u2netp_and_says_so(real_server, client):
         m for m in loaded if m["quality"] == "best").items()
     bad = _post(client, real_server.url + "/process", encoded(img), quality="ultra")
     assert bad.status_code == 422
+
+
+def test_the_service_default_quality_is_its_own_setting(client):
+    with running(ServeOptions(quality="best"), opener=fake_opener()) as server:
+        r = _post(client, server.url + "/process", encoded(scene(96, 64)))
+        assert r.status_code == 200 and r.headers["x-studio-quality"] == "best"
+        h = client.get(server.url + "/health").json()
+        assert h["runs_on"] and [m["quality"] for m in h["loaded"]] == ["best"]  # preloaded in quality mode
+    with pytest.raises(StudioError):
+        ServeOptions(quality="ultra").check()
