@@ -15,6 +15,7 @@ BENCHES = [
     "studio.bench.mask",
     "studio.bench.warp",
     "studio.bench.encode",
+    "studio.bench.stages",
 ]
 
 

@@ -90,12 +90,7 @@ class BlurBackground:
         self._ksize = (k, k)
         self._small_blur = np.empty((lh, lw, 3), np.uint8)
         self._out = np.empty((h, w, 3), np.uint8)
-        # the halo-free path's kernel (GaussianBlur's, for sepFilter2D's float output) and buffers at the small size
-        self._kernel = cv2.getGaussianKernel(k, self._sigma_small or -1, cv2.CV_32F)
-        self._den = np.empty((lh, lw), np.float32)
-        self._den3 = np.empty((lh, lw, 3), np.float32)
-        self._num = np.empty((lh, lw, 3), np.float32)
-        self._buffers: dict[tuple, np.ndarray] = {}
+        self._buffers: dict[tuple, np.ndarray] = {}  # the halo-free path's, by name and shape
 
     def _shrink(self, img: np.ndarray) -> np.ndarray:
         """``img`` halved down to the blur's level, in the level buffers (the frame itself when there are none)."""
@@ -121,7 +116,7 @@ class BlurBackground:
     def _without_subject(self, frame_bgr: np.ndarray, alpha: np.ndarray) -> None:
         """The blur of the background alone into ``self._small_blur``: a normalised convolution with the weights
         ``1 - alpha + FLOOR`` (the floor lets the plain blur fill in where the subject covers the neighbourhood),
-        blur(frame * weight) / blur(weight), in four passes at the small size.
+        blur(frame * weight) / blur(weight), in four uint8 passes at the small size.
 
         The frame is weighted at the largest of its halvings that the alpha covers (the alpha's own size: weighting
         before the area shrinks keeps a sharp subject edge out of the mixed pixels), in uint8 so that the shrinks
@@ -144,11 +139,11 @@ class BlurBackground:
             weighted = cv2.resize(weighted, (lw, lh), dst=self._scratch("fw", level.shape),
                                   interpolation=cv2.INTER_AREA)
             weight8 = cv2.resize(weight8, (lw, lh), dst=self._scratch("w", (lh, lw)), interpolation=cv2.INTER_AREA)
-        kernel = self._kernel
-        cv2.sepFilter2D(weighted, cv2.CV_32F, kernel, kernel, dst=self._num, borderType=cv2.BORDER_REFLECT_101)
-        cv2.sepFilter2D(weight8, cv2.CV_32F, kernel, kernel, dst=self._den, borderType=cv2.BORDER_REFLECT_101)
-        cv2.merge([self._den, self._den, self._den], dst=self._den3)
-        cv2.divide(self._num, self._den3, dst=self._small_blur, scale=255.0, dtype=cv2.CV_8U)
+        # blurred in uint8 (OpenCV's fixed-point fast path: 2x cheaper than a float blur and divide)
+        num = cv2.GaussianBlur(weighted, self._ksize, self._sigma_small, dst=self._scratch("num", weighted.shape))
+        den = cv2.GaussianBlur(weight8, self._ksize, self._sigma_small, dst=self._scratch("den", weight8.shape))
+        den3 = cv2.merge([den, den, den], dst=self._scratch("den3", weighted.shape))
+        cv2.divide(num, den3, dst=self._small_blur, scale=255.0)
 
     def _scratch(self, name: str, shape: tuple[int, ...], dtype=np.uint8) -> np.ndarray:
         """A buffer kept per (name, shape) for the halo-free path, so a frame allocates nothing."""

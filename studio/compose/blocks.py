@@ -16,6 +16,9 @@ import cv2
 import numpy as np
 
 _KERNEL = np.ones((3, 3), np.uint8)
+# Above this share of edge blocks, gathering the edge costs more than cv2.blendLinear over the whole frame (the edge
+# costs ~10x a plain pixel: gather, blend, scatter), so the whole frame is blended.
+MAX_EDGE_SHARE = 0.08
 
 
 class BlockBlend:
@@ -23,6 +26,8 @@ class BlockBlend:
 
     def __init__(self) -> None:
         self._key: tuple[int, int, int] | None = None
+        self._full: np.ndarray | None = None  # the whole-frame fallback's float alpha and 1 - alpha
+        self._inv: np.ndarray | None = None
 
     def _allocate(self, w: int, h: int, k: int) -> None:
         self._key = (w, h, k)
@@ -54,51 +59,52 @@ class BlockBlend:
         else:
             lo = hi = a8
         cv2.compare(lo, 255, cv2.CMP_EQ, dst=self._solid)
-        np.copyto(out, background)
-        if k > 1:
-            cv2.resize(self._solid, (w, h), dst=self._solid_full, interpolation=cv2.INTER_NEAREST)
-        cv2.copyTo(frame, self._solid_full, out)
         # the edge: some of the neighbourhood above 0 (hi > 0) and some below 1 (lo < 255), in reused buffers
         cv2.compare(hi, 0, cv2.CMP_GT, dst=self._edge)
         cv2.bitwise_and(self._edge, cv2.bitwise_not(self._solid, dst=self._not_solid), dst=self._edge)
+        if cv2.countNonZero(self._edge) > MAX_EDGE_SHARE * self._edge.size:
+            return self._blend_all(frame, alpha, background, out)
+        if k > 1:
+            # the alpha at full size as cv2.resize makes it (one uint8 pass in C); solid where it is 255
+            cv2.resize(a8, (w, h), dst=self._a8_full, interpolation=cv2.INTER_LINEAR)
+            cv2.compare(self._a8_full, 255, cv2.CMP_EQ, dst=self._solid_full)
+        np.copyto(out, background)
+        cv2.copyTo(frame, self._solid_full, out)
         points = cv2.findNonZero(self._edge)  # x, y pairs, row by row; several times faster than np.nonzero
         if points is not None:
             points = points.reshape(-1, 2).astype(np.intp)
-            cols, rows = points[:, 0], points[:, 1]
-            self._blend_edge(frame, alpha, out, rows, cols, k)
+            self._blend_edge(frame, alpha, out, points[:, 1], points[:, 0], k)
         return out
+
+    def _blend_all(self, frame: np.ndarray, alpha: np.ndarray, background: np.ndarray, out: np.ndarray) -> np.ndarray:
+        """A wide edge (a mask far from the frame's subject, a soft matte): cv2.blendLinear over the whole frame."""
+        h, w = frame.shape[:2]
+        if self._full is None or self._full.shape != (h, w):
+            self._full, self._inv = np.empty((h, w), np.float32), np.empty((h, w), np.float32)
+        full = alpha if alpha.shape == (h, w) else cv2.resize(alpha, (w, h), dst=self._full,
+                                                              interpolation=cv2.INTER_LINEAR)
+        np.subtract(np.float32(1.0), full, out=self._inv)
+        return cv2.blendLinear(frame, background, full, self._inv, dst=out)
 
     def _blend_edge(self, frame: np.ndarray, alpha: np.ndarray, out: np.ndarray, rows: np.ndarray, cols: np.ndarray,
                     k: int) -> None:
-        # Gathers and scatters by flat index with np.take/np.put, pixels seen as 3-byte items: numpy's fancy
-        # indexing of (h, w, 3) arrays (or of a (ch, k, cw, k, 3) view) is 3x slower.
+        # The edge's pixels gathered into a compact strip by flat index (np.take/np.put, a pixel as one 3-byte item:
+        # numpy's fancy indexing of an (h, w, 3) array is 3x slower), blended there by cv2.blendLinear, put back.
         w = frame.shape[1]
-        idx = (rows * (k * w) + cols * k)[:, None, None] + self._offsets  # (n, k, k): the blocks' pixels
+        idx = ((rows * (k * w) + cols * k)[:, None, None] + self._offsets).reshape(-1)  # the blocks' pixels
         if k == 1:
-            a = alpha[rows, cols][:, None, None, None]
+            a = alpha[rows, cols]
         else:
-            # the blocks' alpha as cv2.resize makes it (one full-size uint8 pass, in C; per-block bilinear weights
-            # in numpy cost 5-25 ms on a 10 % edge)
-            cv2.resize(self._a8, (w, frame.shape[0]), dst=self._a8_full, interpolation=cv2.INTER_LINEAR)
-            a = np.take(self._a8_full.reshape(-1), idx)[..., None].astype(np.float32)
+            a = np.take(self._a8_full.reshape(-1), idx).astype(np.float32)
             np.multiply(a, np.float32(1.0 / 255.0), out=a)
-        fg = np.take(_pixels(np.ascontiguousarray(frame)), idx).view(np.uint8).reshape(idx.shape + (3,))
+        a = a.reshape(-1, 1)
+        fg = np.take(_pixels(np.ascontiguousarray(frame)), idx).view(np.uint8).reshape(-1, 1, 3)
         flat_out = _pixels(out)
-        bg = np.take(flat_out, idx).view(np.uint8).reshape(idx.shape + (3,))
-        np.put(flat_out, idx, _pixels(_mix(fg, bg, a)))
+        bg = np.take(flat_out, idx).view(np.uint8).reshape(-1, 1, 3)
+        mixed = cv2.blendLinear(fg, bg, a, np.subtract(np.float32(1.0), a))
+        np.put(flat_out, idx, _pixels(mixed))
 
 
 def _pixels(image: np.ndarray) -> np.ndarray:
     """A contiguous (..., 3) uint8 array as a flat array of 3-byte items (a view)."""
     return image.reshape(-1, 3).view("V3").reshape(-1)
-
-
-def _mix(fg: np.ndarray, bg: np.ndarray, a: np.ndarray) -> np.ndarray:
-    """uint8 bg + (fg - bg) * a, rounded, in place on one float copy (the edge's pixels only: transient)."""
-    mixed = fg.astype(np.float32)
-    b = bg.astype(np.float32)
-    np.subtract(mixed, b, out=mixed)
-    np.multiply(mixed, a, out=mixed)
-    np.add(mixed, b, out=mixed)
-    np.add(mixed, np.float32(0.5), out=mixed)
-    return mixed.astype(np.uint8)

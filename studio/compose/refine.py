@@ -230,7 +230,10 @@ class MaskRefiner:
         else:
             cv2.cvtColor(frame_bgr, cv2.COLOR_BGR2GRAY, dst=grey)
         if grey is not self._grey:
-            cv2.resize(grey, self._frame_size, dst=self._grey, interpolation=cv2.INTER_AREA)
+            # INTER_AREA by exactly 2 is a fast path; by 3 it costs 6 ms at 4K where bilinear costs 1 (its slight
+            # aliasing of fine texture stays below the filter's eps)
+            interp = cv2.INTER_AREA if self._k == 2 else cv2.INTER_LINEAR
+            cv2.resize(grey, self._frame_size, dst=self._grey, interpolation=interp)
 
     def _full_grey_for(self, frame_bgr: np.ndarray) -> np.ndarray:
         shape = frame_bgr.shape[:2]
