@@ -238,6 +238,7 @@ def _run(args, settings) -> int:
     import time
 
     from studio.cli.cam_report import outcome, print_summary, recorded_before
+    from studio.cli.cold_start import ColdStart
     from studio.control.pipeline import LivePipeline
     from studio.control.session import run_session
     from studio.core.atomic import write_text_atomic
@@ -254,7 +255,10 @@ def _run(args, settings) -> int:
     before = recorded_before(record)
     t_start = time.perf_counter()
     deadline = t_start + args.duration if args.duration else None
-    pipeline = LivePipeline(settings, telemetry=not args.no_telemetry)
+    cold = ColdStart()
+    pipeline = LivePipeline(settings, telemetry=not args.no_telemetry, sinks=[cold.sink()])
+    cold.mark("pipeline_built")
+    pipeline.subscribe(cold.on_event)
 
     vcam_failed = []
     fatal = []  # a permanent inference error (missing or broken model, runtime not installed): stop at once
@@ -292,6 +296,7 @@ def _run(args, settings) -> int:
                              total_out=total_out)
     if args.stats_json:
         data["wall_s"] = round(wall, 3)
+        data["cold_start"] = cold.to_dict()
         if record is not None:
             data["recorded_frames"] = recorded
         write_text_atomic(Path(args.stats_json).expanduser(), json.dumps(data, indent=2) + "\n")
