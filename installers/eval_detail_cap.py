@@ -2,9 +2,11 @@
 
 Edges: the refiner's detail cap (studio.compose.refine.LIVE_DETAIL_CAP) refines a 1080p frame at 1/2 and a 4K
 frame at 1/3 of its size. The crops are 320x320, so the same factors are applied to them (k = 1, 2, 4: 320 has no
-factor 3) and the alpha scaled back up bilinearly, as the compositor does: SAD, MSE and gradient error against the
-truth (studio.stills.eval_edges, mask 4x smaller than the crop; --mask-factor 8 is closer to live 1080p, where the
-capped guide still has ~4x a 256 px model's resolution), bilinear upsampling of the mask for reference.
+factor 3) and the alpha scaled back up bilinearly, as the compositor does without the refiner's coefficients,
+and as it does with them ("edge at full size": the edge's pixels from the guided filter's a, b at full size):
+SAD, MSE and gradient error against the truth (studio.stills.eval_edges, mask 4x smaller than the crop;
+--mask-factor 8 is closer to live 1080p, where the capped guide still has ~4x a 256 px model's resolution),
+bilinear upsampling of the mask for reference.
 
 Halo: studio.stills.eval_halo's figure (the subject's colour in a 12 px band outside its true edge, over a blur of
 21) for the plain blur and for the halo-free blur given the alpha at full size and at 1/2 (what the live path gives
@@ -27,6 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from studio.compose.backgrounds import BlurBackground  # noqa: E402
 from studio.compose.blend import over_image  # noqa: E402
+from studio.compose.blocks import BlockBlend  # noqa: E402
 from studio.compose.refine import MaskRefiner  # noqa: E402
 from studio.stills import eval_halo  # noqa: E402
 from studio.stills.cutout import STILL_REFINE  # noqa: E402
@@ -41,13 +44,25 @@ def edges(mattes, factors=(1, 2, 4), mask_factor: int = DEFAULT_FACTOR) -> dict:
         runs = {"bilinear": cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR)}
         for k in factors:
             cap = (max(w, h) // k, min(w, h) // k)
-            out = MaskRefiner(STILL_REFINE, detail_cap=cap if k > 1 else None).refine(small, bgr)
+            refiner = MaskRefiner(STILL_REFINE, detail_cap=cap if k > 1 else None)
+            out = refiner.refine(small, bgr)
             runs[f"guided 1/{k}"] = out if out.shape == (h, w) else cv2.resize(out, (w, h),
                                                                             interpolation=cv2.INTER_LINEAR)
+            if k > 1:
+                runs[f"guided 1/{k}, edge at full size"] = _composited_alpha(bgr, out, refiner.coefficients)
         for name, pred in runs.items():
             for key, v in edge_scores(pred, alpha).items():
                 sums.setdefault(name, {}).setdefault(key, []).append(v)
     return {name: {k: round(float(np.mean(v)), 5) for k, v in d.items()} for name, d in sums.items()}
+
+
+def _composited_alpha(bgr: np.ndarray, alpha: np.ndarray, coefficients) -> np.ndarray:
+    """The alpha the live compositor applies (blocks, the edge's pixels at full size from the guided filter's a, b),
+    read back from composites over black and over white."""
+    black, white = np.zeros_like(bgr), np.full_like(bgr, 255)
+    over_black = BlockBlend().blend(bgr, alpha, black, np.empty_like(bgr), coefficients).astype(np.float32)
+    over_white = BlockBlend().blend(bgr, alpha, white, np.empty_like(bgr), coefficients).astype(np.float32)
+    return 1.0 - (over_white - over_black).mean(axis=2) / 255.0
 
 
 def halo(mattes, davis: Path, strength: int = eval_halo.BLUR_STRENGTH) -> dict:

@@ -61,7 +61,7 @@ def measure(width: int, height: int, frames: int, blur: int) -> dict:
             t1 = time.perf_counter()
             picture = background.render(frame, alpha if halo_free else None)
             t2 = time.perf_counter()
-            compositor.composite(frame, alpha, picture)
+            compositor.composite(frame, alpha, picture, coefficients=refiner.coefficients)
             t3 = time.perf_counter()
             if i >= 3:  # the first frames allocate the buffers
                 for stage, dt in zip(STAGES, (t1 - t0, t2 - t1, t3 - t2)):

@@ -40,10 +40,11 @@ class Compositor:
         self._mirror4 = np.empty((h, w, 4), np.uint8)
 
     def composite(self, frame_bgr: np.ndarray, alpha: np.ndarray, background: np.ndarray | None, *,
-                  mirror: bool = False) -> np.ndarray:
+                  mirror: bool = False, coefficients: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:
         """BGR uint8 (frame over ``background``), or BGRA uint8 with ``alpha`` as the alpha channel when
         ``background`` is None. ``alpha`` is HxW float32 in [0, 1], at the frame's size or 1/k of it (the refiner's
-        detail cap: scaled up as it is used); another size is resized to the frame first."""
+        detail cap: scaled up as it is used); another size is resized to the frame first. ``coefficients``: the
+        refiner's (MaskRefiner.coefficients) for such an alpha: its edge is then computed at full size."""
         h, w = frame_bgr.shape[:2]
         if self._size != (w, h):
             self._allocate(w, h)
@@ -63,7 +64,8 @@ class Compositor:
             if background.shape[:2] != (h, w):
                 raise ValueError(f"background is {background.shape[1]}x{background.shape[0]}, frame is {w}x{h}")
             if blocks:
-                self._blocks.blend(frame_bgr, alpha.astype(np.float32, copy=False), background, self._bgr)
+                self._blocks.blend(frame_bgr, alpha.astype(np.float32, copy=False), background, self._bgr,
+                                   coefficients)
             else:
                 np.subtract(np.float32(1.0), alpha, out=self._inv)
                 cv2.blendLinear(frame_bgr, background, alpha, self._inv, dst=self._bgr)

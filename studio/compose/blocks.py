@@ -42,8 +42,11 @@ class BlockBlend:
         self._a8_full = np.empty((h, w), np.uint8) if k > 1 else self._a8
         self._offsets = np.arange(k)[:, None] * w + np.arange(k)[None, :]  # flat offsets of a block's pixels
 
-    def blend(self, frame: np.ndarray, alpha: np.ndarray, background: np.ndarray, out: np.ndarray) -> np.ndarray:
-        """``alpha``: float32 in [0, 1], the frame's size divided by a whole k (1 included)."""
+    def blend(self, frame: np.ndarray, alpha: np.ndarray, background: np.ndarray, out: np.ndarray,
+              coefficients: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:
+        """``alpha``: float32 in [0, 1], the frame's size divided by a whole k (1 included). ``coefficients``: the
+        refiner's guided-filter (a, b) that made ``alpha`` (MaskRefiner.coefficients): the edge's pixels then get
+        clip(a * grey + b) at full size, the detail a 1/k alpha lacks."""
         h, w = frame.shape[:2]
         ch, cw = alpha.shape
         k = w // cw
@@ -63,7 +66,7 @@ class BlockBlend:
         cv2.compare(hi, 0, cv2.CMP_GT, dst=self._edge)
         cv2.bitwise_and(self._edge, cv2.bitwise_not(self._solid, dst=self._not_solid), dst=self._edge)
         if cv2.countNonZero(self._edge) > MAX_EDGE_SHARE * self._edge.size:
-            return self._blend_all(frame, alpha, background, out)
+            return self._blend_all(frame, alpha, background, out, coefficients)
         if k > 1:
             # the alpha at full size as cv2.resize makes it (one uint8 pass in C); solid where it is 255
             cv2.resize(a8, (w, h), dst=self._a8_full, interpolation=cv2.INTER_LINEAR)
@@ -73,36 +76,69 @@ class BlockBlend:
         points = cv2.findNonZero(self._edge)  # x, y pairs, row by row; several times faster than np.nonzero
         if points is not None:
             points = points.reshape(-1, 2).astype(np.intp)
-            self._blend_edge(frame, alpha, out, points[:, 1], points[:, 0], k)
+            self._blend_edge(frame, alpha, out, points[:, 1], points[:, 0], k, coefficients)
         return out
 
-    def _blend_all(self, frame: np.ndarray, alpha: np.ndarray, background: np.ndarray, out: np.ndarray) -> np.ndarray:
-        """A wide edge (a mask far from the frame's subject, a soft matte): cv2.blendLinear over the whole frame."""
+    def _blend_all(self, frame: np.ndarray, alpha: np.ndarray, background: np.ndarray, out: np.ndarray,
+                   coefficients: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:
+        """A wide edge (a mask far from the frame's subject, a soft matte): cv2.blendLinear over the whole frame, with
+        the alpha at full size (from the coefficients: the guided filter's full-size step, as without a cap)."""
         h, w = frame.shape[:2]
         if self._full is None or self._full.shape != (h, w):
             self._full, self._inv = np.empty((h, w), np.float32), np.empty((h, w), np.float32)
-        full = alpha if alpha.shape == (h, w) else cv2.resize(alpha, (w, h), dst=self._full,
-                                                              interpolation=cv2.INTER_LINEAR)
+        if alpha.shape == (h, w):
+            full = alpha
+        elif coefficients is None:
+            full = cv2.resize(alpha, (w, h), dst=self._full, interpolation=cv2.INTER_LINEAR)
+        else:
+            a, b = coefficients
+            full = cv2.resize(a, (w, h), dst=self._full, interpolation=cv2.INTER_LINEAR)
+            cv2.multiply(full, cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY), dst=full, dtype=cv2.CV_32F)
+            cv2.add(full, cv2.resize(b, (w, h), dst=self._inv, interpolation=cv2.INTER_LINEAR), dst=full)
+            np.clip(full, 0.0, 1.0, out=full)
         np.subtract(np.float32(1.0), full, out=self._inv)
         return cv2.blendLinear(frame, background, full, self._inv, dst=out)
 
     def _blend_edge(self, frame: np.ndarray, alpha: np.ndarray, out: np.ndarray, rows: np.ndarray, cols: np.ndarray,
-                    k: int) -> None:
+                    k: int, coefficients: tuple[np.ndarray, np.ndarray] | None = None) -> None:
         # The edge's pixels gathered into a compact strip by flat index (np.take/np.put, a pixel as one 3-byte item:
         # numpy's fancy indexing of an (h, w, 3) array is 3x slower), blended there by cv2.blendLinear, put back.
         w = frame.shape[1]
         idx = ((rows * (k * w) + cols * k)[:, None, None] + self._offsets).reshape(-1)  # the blocks' pixels
+        fg = np.take(_pixels(np.ascontiguousarray(frame)), idx).view(np.uint8).reshape(-1, 1, 3)
         if k == 1:
             a = alpha[rows, cols]
+        elif coefficients is not None:
+            a = _guided_at(coefficients, idx, frame.shape[:2], cv2.cvtColor(fg, cv2.COLOR_BGR2GRAY))
         else:
             a = np.take(self._a8_full.reshape(-1), idx).astype(np.float32)
             np.multiply(a, np.float32(1.0 / 255.0), out=a)
         a = a.reshape(-1, 1)
-        fg = np.take(_pixels(np.ascontiguousarray(frame)), idx).view(np.uint8).reshape(-1, 1, 3)
         flat_out = _pixels(out)
         bg = np.take(flat_out, idx).view(np.uint8).reshape(-1, 1, 3)
         mixed = cv2.blendLinear(fg, bg, a, np.subtract(np.float32(1.0), a))
         np.put(flat_out, idx, _pixels(mixed))
+
+
+def _guided_at(coefficients: tuple[np.ndarray, np.ndarray], idx: np.ndarray, shape: tuple[int, int],
+               grey: np.ndarray) -> np.ndarray:
+    """clip(a * grey + b) at the frame pixels ``idx`` (flat), with a and b scaled up bilinearly from their small grid
+    as cv2.resize does (half-pixel centres, clamped at the borders): the guided filter's full-size step, edge only."""
+    a_small, b_small = coefficients
+    h, w = shape
+    gh, gw = a_small.shape
+    ys, xs = np.divmod(idx, w)
+    sy = np.clip((ys + 0.5) * (gh / h) - 0.5, 0, gh - 1).astype(np.float32)
+    sx = np.clip((xs + 0.5) * (gw / w) - 0.5, 0, gw - 1).astype(np.float32)
+    y0, x0 = sy.astype(np.intp), sx.astype(np.intp)
+    y1, x1 = np.minimum(y0 + 1, gh - 1), np.minimum(x0 + 1, gw - 1)
+    fy, fx = sy - y0.astype(np.float32), sx - x0.astype(np.float32)  # float32 (an intp operand would widen them)
+    corners = ((y0 * gw + x0, (1 - fy) * (1 - fx)), (y0 * gw + x1, (1 - fy) * fx),
+               (y1 * gw + x0, fy * (1 - fx)), (y1 * gw + x1, fy * fx))
+    a = sum(np.take(a_small.reshape(-1), i) * wt for i, wt in corners)
+    b = sum(np.take(b_small.reshape(-1), i) * wt for i, wt in corners)
+    q = a * grey.reshape(idx.shape).astype(np.float32) + b
+    return np.clip(q, 0.0, 1.0, out=q)
 
 
 def _pixels(image: np.ndarray) -> np.ndarray:

@@ -216,6 +216,17 @@ class MaskRefiner:
         """k of the last ``refine``: the alpha it returned is 1/k of the frame's width and height."""
         return self._k
 
+    @property
+    def coefficients(self) -> tuple[np.ndarray, np.ndarray] | None:
+        """(a, b) of the last ``refine`` at the working size, when its alpha came at 1/k (k > 1) and is exactly
+        clip(a * grey + b) scaled up (guided; no edge shift, threshold or feather): the compositor then computes the
+        edge's pixels at full size from them (the fast guided filter's last step, on the edge only), so the cap costs
+        no edge detail. ``grey`` is the frame's grey in 0..255 (a carries the 1/255). Buffers the next call reuses."""
+        st = self.settings
+        if self._k == 1 or not st.guided or st.threshold > 0 or st.feather > 0 or getattr(st, "edge_px", 0):
+            return None
+        return self._a, self._b
+
     def _px(self, frame_px: int) -> int:
         """A length in frame pixels at the size the edge step works at (at least one pixel when it is not 0)."""
         if not frame_px or self._k == 1:

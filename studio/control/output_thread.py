@@ -333,7 +333,9 @@ class OutputThread(Worker):
             self._background = st.background.render(image, None if mask is None else alpha)
         background = self._background
         lap = _lap(timings, "background", lap)
-        out = st.compositor.composite(image, alpha, background, mirror=st.mirror)
+        # a capped alpha's edge is computed at full size from the refiner's coefficients (None: scaled up as it is)
+        coefficients = st.refiner.coefficients if mask is not None else None
+        out = st.compositor.composite(image, alpha, background, mirror=st.mirror, coefficients=coefficients)
         lap = _lap(timings, "composite", lap)
         packet = OutputFrame(out, image, alpha, frame.index, frame.t_capture, -1 if mask is None else mask.frame_index,
                              timings, lap if t_out is None else t_out)
