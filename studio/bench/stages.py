@@ -3,8 +3,10 @@ the path before the detail cap against the live one, interleaved frame by frame 
 
 "full": the refiner's edge step at frame size, the plain blur, cv2.blendLinear with a full-size float alpha (the path
 before issue 12's work). "capped": the live path (LIVE_DETAIL_CAP: the edge step at 1/k of the frame, the halo-free
-blur from that alpha, blending by blocks). The masks are the synthetic scene's true alpha shrunk to a model's 256x144
-(no model runs: only the compose path is timed); a new mask every other frame, as at 15 inferences/s. The synthetic
+blur from that alpha, blending by blocks with the edge computed at full size from the refiner's coefficients).
+"scaled": the same without the coefficients (the 1/k alpha scaled up: cheaper, softer edges). The masks are the synthetic scene's true alpha shrunk to a model's 256x144
+(no model runs: only the compose path is timed); a new mask every other frame, as at 15 inferences/s (odd frames are
+cut with the mask of the frame before, one frame of motion behind). The synthetic
 source's own cost per frame is reported too (it must never be a benchmark's bottleneck).
 """
 
@@ -34,9 +36,11 @@ def _paths(blur: int) -> dict:
     from studio.compose.refine import LIVE_DETAIL_CAP, MaskRefiner
     from studio.config.settings import RefineSettings
 
-    return {"full": (MaskRefiner(RefineSettings()), BlurBackground(blur), Compositor(), False),
-            "capped": (MaskRefiner(RefineSettings(), detail_cap=LIVE_DETAIL_CAP), BlurBackground(blur), Compositor(),
-                       True)}
+    def capped() -> tuple:
+        return MaskRefiner(RefineSettings(), detail_cap=LIVE_DETAIL_CAP), BlurBackground(blur), Compositor(), True
+
+    return {"full": (MaskRefiner(RefineSettings()), BlurBackground(blur), Compositor(), False, False),
+            "capped": (*capped(), True), "scaled": (*capped(), False)}
 
 
 def measure(width: int, height: int, frames: int, blur: int) -> dict:
@@ -54,14 +58,15 @@ def measure(width: int, height: int, frames: int, blur: int) -> dict:
     times: dict[str, dict[str, list[float]]] = {p: {s: [] for s in STAGES} for p in paths}
     for i in range(frames + 3):
         order = list(paths.items()) if i % 2 == 0 else list(reversed(paths.items()))
-        for name, (refiner, background, compositor, halo_free) in order:
-            frame, mask = images[i % len(images)], masks[(i // 2) % len(masks)]
+        for name, (refiner, background, compositor, halo_free, full_edge) in order:
+            # a new mask every other frame: odd frames are cut with the previous frame's mask, as live at 15/s
+            frame, mask = images[i % len(images)], masks[(i - i % 2) % len(masks)]
             t0 = time.perf_counter()
             alpha = refiner.refine(mask, frame, new_mask=i % 2 == 0)
             t1 = time.perf_counter()
             picture = background.render(frame, alpha if halo_free else None)
             t2 = time.perf_counter()
-            compositor.composite(frame, alpha, picture, coefficients=refiner.coefficients)
+            compositor.composite(frame, alpha, picture, coefficients=refiner.coefficients if full_edge else None)
             t3 = time.perf_counter()
             if i >= 3:  # the first frames allocate the buffers
                 for stage, dt in zip(STAGES, (t1 - t0, t2 - t1, t3 - t2)):
@@ -82,7 +87,7 @@ def run(args) -> int:
     print(f"compose path, median ms per frame ({args.frames} frames per path, interleaved; blur {args.blur})")
     print(f"{'size':>10} {'path':>7} {'refine':>8} {'backgr.':>8} {'compos.':>8} {'sum':>8}   synthetic source")
     for r in results:
-        for name in ("full", "capped"):
+        for name in ("full", "capped", "scaled"):
             p = r[name]
             extra = f"   {r['synthetic_render_ms']:.2f} ms a frame" if name == "full" else ""
             print(f"{r['size']:>10} {name:>7} {p['refine']:8.2f} {p['background']:8.2f} {p['composite']:8.2f} "
