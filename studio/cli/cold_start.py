@@ -9,16 +9,7 @@ import time
 
 from studio.core.kinds import EventKind
 from studio.output.simple import CallbackSink
-
-
-def process_age_s() -> float | None:
-    """Seconds since this process started (psutil; None where it cannot tell)."""
-    try:
-        import psutil
-
-        return max(0.0, time.time() - psutil.Process().create_time())
-    except Exception:  # noqa: BLE001 - a figure for a report, never a reason to fail
-        return None
+from studio.telemetry.system import process_age_s
 
 
 class ColdStart:

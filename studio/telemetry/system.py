@@ -2,7 +2,18 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
+
+
+def process_age_s() -> float | None:
+    """Seconds since this process started (cold-start figures); None where psutil cannot tell."""
+    try:
+        import psutil
+
+        return max(0.0, time.time() - psutil.Process().create_time())
+    except Exception:  # noqa: BLE001 - a figure for a report, never a reason to fail
+        return None
 
 
 @dataclass(frozen=True, slots=True)

@@ -105,6 +105,24 @@ def _default_offscreen(app) -> bool:
     return app.platformName() == "offscreen" and "configfile" not in os.environ.get("QT_QPA_PLATFORM", "")
 
 
+def _log_first_preview(window) -> None:
+    """Log (info) when the window was shown and when its first preview frame arrived, in seconds from the process's
+    start: the GUI's cold start (`studio -v gui`)."""
+    from studio.telemetry.system import process_age_s
+
+    bridge = getattr(window, "bridge", None)
+    shown = process_age_s()
+    if bridge is None or shown is None:
+        return
+
+    def first_frame() -> None:
+        bridge.frame_ready.disconnect(first_frame)
+        log.info("cold start: window shown %.2f s, first preview frame %.2f s after the process started",
+                 shown, process_age_s() or 0.0)
+
+    bridge.frame_ready.connect(first_frame)
+
+
 def run(*, source: str | None = None, kiosk: bool = False, screenshot: Path | None = None,
         quit_after: float | None = None, settings_path: Path | None = None, capture_after: list[float] = ()) -> int:
     import tempfile
@@ -168,6 +186,7 @@ def run(*, source: str | None = None, kiosk: bool = False, screenshot: Path | No
     else:
         window.show()
     window.start()
+    _log_first_preview(window)
     if scratch is not None:
         script = ScriptedCaptures(window, list(capture_after))
     if quit_after is not None:

@@ -62,14 +62,25 @@ class Canvas:
         return m
 
     def paint(self, img: np.ndarray, draw, colour, opacity: float = 1.0, blur: float = 0.0) -> None:
-        """Paint ``colour`` through the mask that ``draw(mask)`` makes (a float mask; 1.0 = fully covered)."""
+        """Paint ``colour`` through the mask that ``draw(mask)`` makes (a float mask; 1.0 = fully covered).
+
+        Only the drawn shape's box (grown by the blur's reach) is blended: most shapes are a face's features, and
+        blending the whole canvas for each made the demo scene take 0.5 s more to open."""
         m = self.blank(np.float32)
         draw(m)
+        x, y, w, h = cv2.boundingRect((m > 0).view(np.uint8))
+        if w == 0 or h == 0:
+            return
+        reach = int(np.ceil(4 * max(0.3, blur * self.u))) + 1 if blur else 0
+        y0, y1 = max(0, y - reach), min(self.H, y + h + reach)
+        x0, x1 = max(0, x - reach), min(self.W, x + w + reach)
         if blur:
+            # blurred on the whole canvas as before (the same values), blended only in the box
             m = gaussian_blur(m, blur * self.u)
-        m = (m * opacity)[..., None]
-        img *= 1.0 - m
-        img += np.asarray(colour, np.float32) * m
+        box = (m[y0:y1, x0:x1] * opacity)[..., None]
+        part = img[y0:y1, x0:x1]
+        part *= 1.0 - box
+        part += np.asarray(colour, np.float32) * box
 
     def shrink(self, img: np.ndarray) -> np.ndarray:
         return cv2.resize(img, (self.W // SUPERSAMPLE, self.H // SUPERSAMPLE), interpolation=cv2.INTER_AREA)
