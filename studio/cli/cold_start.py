@@ -37,6 +37,8 @@ class ColdStart:
                 return
             self.mark("first_frame")
             if frame.mask_frame_index >= 0:
+                # A mask proves the model loaded; its event may still be on its way from another thread
+                self.mark("model_loaded")
                 self.mark("first_masked_frame")
 
         sink = CallbackSink(seen, name="cold-start")
