@@ -82,6 +82,12 @@ CASES: list[tuple[list[str], object]] = [
     (["bench", "pipeline", "--out", "AFILE/bench.json"], 2),
     (["bench", "pipeline", "--out", "/sys/bench.json"], 2),
     (["bench", "mask", "--data", "AFILE"], 2),
+    (["bench", "encode", "--data", "AFILE"], 2),
+    (["bench", "encode", "--pictures", "0"], 2),
+    (["bench", "stages", "--sizes", "12xab"], 2),
+    (["bench", "stages", "--frames", "0"], 2),
+    (["bench", "warp", "--sequence", "AFILE"], 2),
+    (["bench", "warp", "--every", "0"], 2),
     (["doctor", "--no-probe", "--no-load", "--json"], "any"),
     (["serve", "--port", "-5"], "nonzero"),
     (["serve", "--host", "0.0.0.0", "--port", "0"], "nonzero"),  # a non-loopback address without a token

@@ -17,6 +17,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from studio.bench.models import positive_int
 from studio.core import paths
 
 # name -> (format, cv2 params); what `studio process` writes is marked in the table with "*"
@@ -38,8 +39,8 @@ def register(sub) -> None:
     p.add_argument("--data", type=Path, default=None,
                    help="test material folder holding portraits/img and portraits/mask (default: shared/data beside "
                         "the repository; $STUDIO_SHARED_DATA overrides)")
-    p.add_argument("--pictures", type=int, default=40, help="portraits used (default 40)")
-    p.add_argument("--rounds", type=int, default=3, help="interleaved rounds; the median is reported (default 3)")
+    p.add_argument("--pictures", type=positive_int, default=40, help="portraits used (default 40)")
+    p.add_argument("--rounds", type=positive_int, default=3, help="interleaved rounds; the median is reported (default 3)")
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
     p.set_defaults(func=run)
 

@@ -73,14 +73,14 @@ def _csv(text: str) -> list[str]:
     return [t.strip() for t in text.split(",") if t.strip()]
 
 
-def _positive(text: str) -> int:
+def positive_int(text: str) -> int:
     value = int(text)
     if value < 1:
         raise argparse.ArgumentTypeError("must be at least 1")
     return value
 
 
-def _non_negative(text: str) -> int:
+def non_negative_int(text: str) -> int:
     value = int(text)
     if value < 0:
         raise argparse.ArgumentTypeError("must be 0 or more")
@@ -296,8 +296,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--device", default="auto", help="device for every backend (auto, cpu, cuda, gpu, ...)")
     p.add_argument("--sizes", type=lambda s: [parse_size(t) for t in _csv(s)], default=None,
                    help=f"comma-separated frame sizes WxH (default: {DEFAULT_SIZES})")
-    p.add_argument("--runs", type=_positive, default=50, help="timed runs per row (default 50)")
-    p.add_argument("--warmup", type=_non_negative, default=5, help="untimed runs before timing (default 5)")
+    p.add_argument("--runs", type=positive_int, default=50, help="timed runs per row (default 50)")
+    p.add_argument("--warmup", type=non_negative_int, default=5, help="untimed runs before timing (default 5)")
 
 
 def register(sub) -> None:

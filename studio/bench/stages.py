@@ -17,15 +17,18 @@ import json
 import statistics
 import time
 
+from studio.bench.models import parse_size, positive_int
+
 STAGES = ("refine", "background", "composite")
 
 
 def register(sub) -> None:
     p = sub.add_parser("stages", help="the live compose path per stage and frame size: before vs after the detail cap",
                        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--sizes", default="1280x720,1920x1080,3840x2160", help="frame sizes, comma-separated")
-    p.add_argument("--frames", type=int, default=60, help="frames per path and size (default 60)")
-    p.add_argument("--blur", type=int, default=21, help="blur strength (default 21, the app's)")
+    p.add_argument("--sizes", type=lambda s: [parse_size(t) for t in s.split(",") if t.strip()],
+                   default="1280x720,1920x1080,3840x2160", help="frame sizes, comma-separated")
+    p.add_argument("--frames", type=positive_int, default=60, help="frames per path and size (default 60)")
+    p.add_argument("--blur", type=positive_int, default=21, help="blur strength (default 21, the app's)")
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
     p.set_defaults(func=run)
 
@@ -79,8 +82,7 @@ def measure(width: int, height: int, frames: int, blur: int) -> dict:
 
 
 def run(args) -> int:
-    sizes = [tuple(int(v) for v in s.lower().split("x")) for s in args.sizes.split(",") if s.strip()]
-    results = [measure(w, h, args.frames, args.blur) for w, h in sizes]
+    results = [measure(w, h, args.frames, args.blur) for w, h in args.sizes]
     if args.json:
         print(json.dumps({"frames": args.frames, "blur": args.blur, "results": results}, indent=2))
         return 0

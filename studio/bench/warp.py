@@ -29,6 +29,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from studio.bench.models import non_negative_int, positive_int
 from studio.core import paths
 
 DEFAULT_SEQUENCE = Path("davis") / "dance-twirl"
@@ -67,11 +68,11 @@ def register(sub) -> None:
                         "test material beside the repository; $STUDIO_SHARED_DATA overrides its place)")
     p.add_argument("--models", default="selfie", help="comma-separated model names (default selfie)")
     p.add_argument("--backend", default="auto", help="backend (default auto)")
-    p.add_argument("--every", type=int, default=2, help="gated modes get a mask every N frames (default 2)")
-    p.add_argument("--lag", type=int, default=0, help="a mask arrives N frames after its frame (default 0)")
+    p.add_argument("--every", type=positive_int, default=2, help="gated modes get a mask every N frames (default 2)")
+    p.add_argument("--lag", type=non_negative_int, default=0, help="a mask arrives N frames after its frame (default 0)")
     p.add_argument("--fps", type=float, default=30.0, help="playback rate the gate sees (default 30)")
     p.add_argument("--size", default="", help="WIDTHxHEIGHT to resize frames and truth to (default: as stored)")
-    p.add_argument("--limit", type=int, default=0, help="use only the first N frames (default all)")
+    p.add_argument("--limit", type=non_negative_int, default=0, help="use only the first N frames (default all)")
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
     p.add_argument("--out", metavar="FILE", help="also write the JSON here")
     p.set_defaults(func=run)

@@ -120,11 +120,11 @@ def test_a_models_default_plan_applies_and_quality_mode_and_fp32_override_it():
 
     default = open_segmenter("u2netp", "openvino", "cpu")  # models.toml: precision = "bf16"
     full = open_segmenter("u2netp", "openvino", "cpu", backend_options=backend_options("fp32"))
-    fused = FusedSegmenter("selfie", "openvino", "cpu")  # fuses selfie with u2netp, both at full precision
+    fused = FusedSegmenter("selfie", "openvino", "cpu")  # selfie fused with u2netp and selfie-landscape
     try:
         assert full.report.chosen.extra["precision"] == "f32"
         assert default.report.chosen.extra["precision"] == ("bf16" if _runs_bf16() else "f32")
-        assert [s.spec.name for s in fused.segmenters] == ["selfie", "u2netp"]
+        assert [s.spec.name for s in fused.segmenters] == ["selfie", "u2netp", "selfie-landscape"]
         assert all(s.report.chosen.extra["precision"] == "f32" for s in fused.segmenters)
     finally:
         default.close(), full.close(), fused.close()
