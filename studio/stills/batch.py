@@ -196,8 +196,12 @@ def cut_picture(cutter, source: Path | bytes, opts: BatchOptions, *, name: str |
 def _process_one(it: BatchItem, cutter, opts: BatchOptions) -> tuple[dict, WriteError | None]:
     """The journal record for one picture, and the write error when the disk itself failed (the batch stops)."""
     t0 = time.perf_counter()
+    from studio.stills.engine import plan_label
+
     record: dict = {"input": str(it.input.resolve()), "output": str(it.output.resolve()),
                     "backend": cutter.backend_label}
+    if plan := plan_label(cutter):
+        record["precision"] = plan  # which plan made this picture, as the overlapped and Ray engines say too
     disk_error = None
     try:
         data, info = cut_picture(cutter, it.input, opts)
