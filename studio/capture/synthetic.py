@@ -2,7 +2,8 @@
 
 "person" (the GUI demo) walks on a deterministic path; "product" (the kiosk demo), a bottle, turns on the spot. What
 is drawn lives in studio.capture.scenes; this module is the Source: opening (drawing the scene once), pacing, the
-motion, and the ground truth.
+motion, and the ground truth. A drawn person scene is kept on disk (studio.capture.scenes.cache), so the demo draws
+it once per size and drawing code, not once per start.
 
 Everything is a function of (seed, frame index), so two runs give identical frames, and ``truth_mask()`` is the exact
 alpha of the subject in the frame last read: tests of the motion gate, of compositing and of the models measure
@@ -16,6 +17,7 @@ import cv2
 import numpy as np
 
 from studio.capture.pacing import FramePacer
+from studio.capture.scenes import cache as scene_cache
 from studio.capture.scenes import person, product
 from studio.capture.scenes.drawing import SUPERSAMPLE
 
@@ -79,22 +81,33 @@ class SyntheticSource:
 
     def open(self) -> None:
         if self._sprite is None:
-            rng = np.random.default_rng(self.seed)
-            if self.scene == "person":
-                bg, sprite, alpha = _person_scene(rng, self.width, self.height)
-            else:
-                bg, sprite, alpha, self._label = product.build(rng, self.width, self.height)
-            self._set_sprite(sprite, alpha)
-            self._backgrounds = [bg]
-            if self.noise > 0:
-                # float32 draws: float64 normals took 0.3 s of the demo's start
-                self._backgrounds = [
-                    np.clip(bg + rng.standard_normal(bg.shape, dtype=np.float32) * np.float32(self.noise), 0,
-                            255).astype(np.uint8)
-                    for _ in range(NOISE_VARIANTS)]
+            kept = scene_cache.scene_path(self.width, self.height, self.seed, self.noise) \
+                if self.scene == "person" else None
+            drawn = scene_cache.load(kept)
+            if drawn is None:
+                drawn = self._draw()
+                scene_cache.save(kept, drawn)
+            self._set_sprite(drawn["sprite"], drawn["alpha"])
+            self._backgrounds = list(drawn["backgrounds"])
         self.index = 0
         if self._pacer is not None:
             self._pacer.reset()
+
+    def _draw(self) -> dict[str, np.ndarray]:
+        """The static parts: the subject (sprite, alpha) and the background, one per noise field."""
+        rng = np.random.default_rng(self.seed)
+        if self.scene == "person":
+            bg, sprite, alpha = _person_scene(rng, self.width, self.height)
+        else:
+            bg, sprite, alpha, self._label = product.build(rng, self.width, self.height)
+        backgrounds = [bg]
+        if self.noise > 0:
+            # float32 draws: float64 normals took 0.3 s of the demo's start
+            backgrounds = [
+                np.clip(bg + rng.standard_normal(bg.shape, dtype=np.float32) * np.float32(self.noise), 0,
+                        255).astype(np.uint8)
+                for _ in range(NOISE_VARIANTS)]
+        return {"sprite": sprite, "alpha": alpha, "backgrounds": np.stack(backgrounds)}
 
     def _set_sprite(self, sprite: np.ndarray, alpha: np.ndarray) -> None:
         self._sprite, self._alpha = sprite, alpha
