@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+from studio.core.kinds import Quality
+
 
 def register(sub) -> None:
     p = sub.add_parser("eval", help="score a model against ground-truth masks (IoU, MAE, boundary F)")
@@ -14,7 +16,7 @@ def register(sub) -> None:
     p.add_argument("--sequence", action="store_true", help="the pictures are consecutive video frames: per-frame IoU "
                                                            "and flicker, raw model vs the live path")
     p.add_argument("--compare", nargs=2, metavar=("A", "B"), help="two --json reports side by side")
-    p.add_argument("--quality", default="fast", choices=["fast", "best"],
+    p.add_argument("--quality", default=Quality.FAST.value, choices=Quality.values(),
                    help="best: several looks and models fused (studio process --quality best)")
     p.add_argument("--refine", default="guided", choices=["guided", "none"],
                    help="guided (default) or none: the raw model mask, bilinearly resized")

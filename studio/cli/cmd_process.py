@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from studio.core.errors import StudioError
+from studio.core.kinds import Quality
 
 # Product shots and general photos: the salient-object model. The portrait models only know people.
 DEFAULT_MODEL = "u2netp"
@@ -50,7 +51,7 @@ def register(sub) -> None:
     p.add_argument("--wb-roi", metavar="x,y,w,h", help="region known to be neutral (grey card, white wall); must "
                                                        "lie inside the picture")
     p.add_argument("--wb-method", default="grey-world", choices=["grey-world", "white-patch"])
-    p.add_argument("--quality", default="fast", choices=["fast", "best"],
+    p.add_argument("--quality", default=Quality.FAST.value, choices=Quality.values(),
                    help="best: several looks (mirrored, zoomed on a small subject) and, for a portrait model, the "
                         "salient-object model fused in; about 1 s a picture on two cores (default fast)")
     p.add_argument("--refine", default="guided", choices=["guided", "none"],

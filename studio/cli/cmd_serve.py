@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 
+from studio.core.kinds import Quality
+
 ENV_TOKEN = "STUDIO_TOKEN"
 
 
@@ -13,7 +15,7 @@ def register(sub) -> None:
                    help="address to listen on (default 127.0.0.1: this machine only); any other needs --token")
     p.add_argument("--port", type=int, default=8000, help="TCP port (default 8000)")
     p.add_argument("--model", default="u2netp", help="default model (?model= picks another present one)")
-    p.add_argument("--quality", default="fast", choices=["fast", "best"],
+    p.add_argument("--quality", default=Quality.FAST.value, choices=Quality.values(),
                    help="default ?quality=: best fuses several looks and models (about 1 s a picture; default fast)")
     p.add_argument("--backend", default="auto", help="auto, onnxruntime or openvino (default auto)")
     p.add_argument("--device", default="auto", help="device for the backend (default auto)")

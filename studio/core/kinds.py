@@ -49,6 +49,13 @@ class BackgroundKind(StrKind):
     NONE = "none"  # transparent
 
 
+class Quality(StrKind):
+    """How hard a still cutout tries: the CLI's --quality, the service's ?quality=, the kiosk's toggle."""
+
+    FAST = "fast"  # one look with one model
+    BEST = "best"  # quality mode: several looks and models fused (studio.stills.quality), ~1 s a picture
+
+
 class AlignMode(StrKind):
     """live.align_mask: whether the output waits (bounded) for the mask of the frame it is about to composite."""
 

@@ -6,6 +6,7 @@ import ipaddress
 from dataclasses import dataclass
 
 from studio.core.errors import StudioError
+from studio.core.kinds import Quality
 
 DEFAULT_MODEL = "u2netp"  # product shots and people; the portrait models only know people
 
@@ -55,7 +56,7 @@ class ServeOptions:
 
     def check(self) -> None:
         """Refuse a non-loopback address without a token (unless ``no_token`` says so on purpose)."""
-        if self.quality not in ("fast", "best"):
+        if self.quality not in Quality.values():
             raise StudioError(f"unknown quality {self.quality!r}", hint="use fast or best")
         if self.token is not None and len(self.token) < 8:
             raise StudioError("the token is too short", hint="use at least 8 characters, e.g. `openssl rand -hex 16`")

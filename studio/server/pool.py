@@ -12,6 +12,7 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import Callable, TypeVar
 
+from studio.core.kinds import Quality
 from studio.core.worker import THREAD_PREFIX
 from studio.server.options import ServeError
 
@@ -53,7 +54,7 @@ class ModelPool:
             return entry
 
     def _open_one(self, model: str, backend: str, device: str, quality: str):
-        if quality == "fast":
+        if quality == Quality.FAST:
             return self._open(model, backend, device)
         from studio.stills.quality import FusedSegmenter
 

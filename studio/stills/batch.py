@@ -16,6 +16,7 @@ import numpy as np
 
 from studio.core.atomic import WriteError, remove_stale_temps, write_bytes_atomic
 from studio.core.errors import StudioError
+from studio.core.kinds import Quality
 from studio.stills.cutout import StillPrep
 from studio.stills.imageio import FORMATS, encode_cutout, encode_mask, load_image
 from studio.stills.inputs import BatchItem, expand_inputs, plan_outputs
@@ -68,7 +69,7 @@ class BatchOptions:
         return {"format": self.fmt, "background": bg, "only_mask": self.only_mask, "flicker": self.prep.flicker,
                 "white_balance": self.prep.white_balance, "wb_roi": self.prep.wb_roi,
                 "wb_method": self.prep.wb_method if self.prep.white_balance else None,
-                **({"quality": self.quality} if self.quality != "fast" else {}),
+                **({"quality": self.quality} if self.quality != Quality.FAST else {}),
                 **({"refine": self.refine} if self.refine != "guided" else {}),
                 **({"edge_px": self.edge_px} if self.edge_px else {})}
 

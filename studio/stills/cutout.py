@@ -12,8 +12,9 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from studio.config.settings import RefineSettings
+from studio.core.kinds import Quality
 
-QUALITIES = ("fast", "best")  # fast: one look with one model; best: studio.stills.quality
+QUALITIES = Quality.values()  # fast: one look with one model; best: studio.stills.quality
 
 # Stills have no previous frame: edge-aware upsampling with the image as guide, no temporal smoothing.
 STILL_REFINE = RefineSettings(smoothing=0.0)
@@ -90,7 +91,7 @@ def open_still_segmenter(model: str, backend: str = "auto", device: str = "auto"
         from studio.core.errors import StudioError
 
         raise StudioError(f"unknown quality {quality!r}", hint=f"use one of {', '.join(QUALITIES)}")
-    if quality == "best":
+    if quality == Quality.BEST:
         from studio.stills.quality import FusedSegmenter
 
         opener = None if factory is None else (lambda m, b, d: open_segmenter(m, b, d, factory=factory))

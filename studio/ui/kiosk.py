@@ -20,7 +20,7 @@ from PySide6.QtWidgets import QColorDialog, QFileDialog, QListWidgetItem
 
 from studio.config import Settings
 from studio.core.errors import StudioError
-from studio.core.kinds import BackgroundKind, SourceKind
+from studio.core.kinds import BackgroundKind, Quality, SourceKind
 from studio.ui.bridge import PipelineBridge
 from studio.ui.cutout_worker import CutoutRequest, CutoutResult, CutoutWorker
 from studio.ui.kiosk_layout import BIG, STYLE, KioskLayout
@@ -234,7 +234,7 @@ class KioskWindow(KioskLayout):
         model = stills_model(k.model)  # "auto": u2net once fetched, else u2netp
         self.cutter.request(CutoutRequest(item.original, model, inf.backend, inf.device, k.flicker,
                                           k.white_balance, self._shot_seq,
-                                          quality="best" if k.best_quality else "fast"))
+                                          quality=Quality.BEST if k.best_quality else Quality.FAST))
         self.shot = None
         self.review.set_frame(None)
         self.status.setText("cutting out…")
@@ -251,7 +251,7 @@ class KioskWindow(KioskLayout):
             self._set_mode("live")
             return
         self.shot = Shot(result.image_bgr, result.alpha, result.rgba, self.sku.text())
-        best = " in best quality" if result.request.quality == "best" else ""
+        best = " in best quality" if result.request.quality == Quality.BEST else ""
         self.status.setText(f"cut out{best} in {result.seconds:.2f} s")
         self.save_btn.setEnabled(True)
         self._paint_review()
