@@ -33,6 +33,7 @@ import numpy as np
 from studio.config.settings import GateSettings
 
 TIERS = ("static", "moderate", "fast")
+STATIC, MODERATE, FAST = TIERS  # what the other modules compare a tier with
 PIXEL_DELTA = 12  # grey levels; above sensor noise on a 2x2-averaged copy, below a hand moving against a wall
 SCENE_CUT_FRACTION = 0.5  # half the picture changed at once: a cut, a camera swap or a light switched on
 

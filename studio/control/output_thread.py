@@ -34,7 +34,7 @@ from studio.control import commands as cmd
 from studio.control.align import MaskAligner
 from studio.control.clock import FrameClock
 from studio.control.events import EventHub
-from studio.control.gate import MotionGate
+from studio.control.gate import FAST, MODERATE, STATIC, MotionGate
 from studio.control.idle import IdleControl
 from studio.control.reuse import StillReuse
 from studio.control.output_stats import OutputStats, OutputWindows
@@ -53,7 +53,7 @@ log = logging.getLogger(__name__)
 
 # Share of the configured temporal smoothing used per motion tier: full on a still subject (steady edges, no flicker),
 # none when it moves fast (an average of past masks trails a halo behind the subject).
-SMOOTHING_BY_TIER = {"static": 1.0, "moderate": 0.5, "fast": 0.0}
+SMOOTHING_BY_TIER = {STATIC: 1.0, MODERATE: 0.5, FAST: 0.0}
 
 MAX_FRAME_ERRORS = 30  # consecutive failing frames before the output gives up (a bug, not a hiccup)
 
@@ -129,7 +129,7 @@ class OutputThread(Worker):
         self._errors_in_row = 0
         self._last_error_event = 0.0
         self._counts = [0, 0, 0]  # frames out, repeated, gate skips
-        self._level, self._tier = 0.0, "fast"
+        self._level, self._tier = 0.0, FAST
         # published for other threads
         self.output_rate = RateMeter(2.0)
         self.windows = OutputWindows()
@@ -317,7 +317,7 @@ class OutputThread(Worker):
                 # A mask from an earlier frame moves with the picture first (counted in the refine stage); the moved
                 # one is new to the refiner, so its edges and temporal state follow the subject (studio.compose.warp).
                 # Not in the static tier: nothing to follow there, and a still scene must cost next to nothing.
-                moved = None if self._tier == "static" else st.warp.warp(mask.alpha, mask.frame_index, frame.index)
+                moved = None if self._tier == STATIC else st.warp.warp(mask.alpha, mask.frame_index, frame.index)
                 alpha = self._alpha = st.refiner.refine(
                     mask.alpha if moved is None else moved, image, new_mask=new or moved is not None,
                     smoothing_scale=SMOOTHING_BY_TIER.get(self._tier, 1.0))

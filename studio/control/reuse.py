@@ -14,7 +14,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-STATIC = "static"
+from studio.control.gate import STATIC
+
 REFRESH_S = 0.5  # a still scene's alpha and background are recomputed twice a second (and at once on any change)
 
 

@@ -10,6 +10,7 @@ import time
 from dataclasses import asdict, dataclass, field
 from typing import Any, Callable
 
+from studio.control.gate import TIERS
 from studio.control.pipeline import LivePipeline
 from studio.control.stats import PipelineStats
 from studio.core.errors import SourceError, StudioError
@@ -157,7 +158,7 @@ def run_session(pipeline: LivePipeline, duration: float | None, *, warmup_timeou
         pipeline.stop()
         joined = pipeline.join(10.0)
     tiers = {k: end.inferences_per_tier.get(k, 0) - base.inferences_per_tier.get(k, 0)
-             for k in ("static", "moderate", "fast")}
+             for k in TIERS}
     size = end.frame_size
     final = end.to_dict()
     if not joined:
