@@ -92,10 +92,11 @@ class BlurBackground:
         self._out = np.empty((h, w, 3), np.uint8)
         self._buffers: dict[tuple, np.ndarray] = {}  # the halo-free path's, by name and shape
 
-    def _shrink(self, img: np.ndarray) -> np.ndarray:
-        """``img`` halved down to the blur's level, in the level buffers (the frame itself when there are none)."""
+    def _shrink(self, img: np.ndarray, count: int | None = None) -> np.ndarray:
+        """``img`` halved down to the blur's level (or ``count`` times), in the level buffers (the frame itself when
+        there are none)."""
         src = img
-        for level in self._levels:
+        for level in self._levels[:count]:
             src = cv2.resize(src, (level.shape[1], level.shape[0]), dst=level, interpolation=cv2.INTER_AREA)
         return src
 
@@ -103,9 +104,8 @@ class BlurBackground:
         h, w = frame_bgr.shape[:2]
         if self._size != (w, h):
             self._allocate(w, h)
-        src = self._shrink(frame_bgr)
         if alpha is None:
-            cv2.GaussianBlur(src, self._ksize, self._sigma_small, dst=self._small_blur)
+            cv2.GaussianBlur(self._shrink(frame_bgr), self._ksize, self._sigma_small, dst=self._small_blur)
         else:
             self._without_subject(frame_bgr, alpha)
         if not self._levels:
@@ -121,10 +121,11 @@ class BlurBackground:
         The frame is weighted at the largest of its halvings that the alpha covers (the alpha's own size: weighting
         before the area shrinks keeps a sharp subject edge out of the mixed pixels), in uint8 so that the shrinks
         stay cheap."""
-        pictures = [frame_bgr, *self._levels]  # filled by _shrink in render
+        pictures = [frame_bgr, *self._levels]
         ah, aw = alpha.shape[:2]
         j = next((i for i, p in enumerate(pictures) if p.shape[0] <= ah and p.shape[1] <= aw), len(pictures) - 1)
-        ph, pw = pictures[j].shape[:2]
+        picture = self._shrink(frame_bgr, j)  # only as far as the alpha's size: below it the weighted copy shrinks
+        ph, pw = picture.shape[:2]
         a = alpha if alpha.dtype == np.float32 else alpha.astype(np.float32)
         if (aw, ah) != (pw, ph):
             a = cv2.resize(a, (pw, ph), dst=self._scratch("alpha", (ph, pw), np.float32),
@@ -133,7 +134,7 @@ class BlurBackground:
         weight8 = cv2.convertScaleAbs(a, dst=self._scratch("w", (ph, pw)), alpha=-255.0 * (1.0 - self.FLOOR),
                                       beta=255.0)
         weight3 = cv2.merge([weight8, weight8, weight8], dst=self._scratch("w3", (ph, pw, 3)))
-        weighted = cv2.multiply(pictures[j], weight3, dst=self._scratch("fw", (ph, pw, 3)), scale=1.0 / 255.0)
+        weighted = cv2.multiply(picture, weight3, dst=self._scratch("fw", (ph, pw, 3)), scale=1.0 / 255.0)
         for level in self._levels[j:]:
             lh, lw = level.shape[:2]
             weighted = cv2.resize(weighted, (lw, lh), dst=self._scratch("fw", level.shape),
