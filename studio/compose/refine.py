@@ -223,7 +223,7 @@ class MaskRefiner:
         edge's pixels at full size from them (the fast guided filter's last step, on the edge only), so the cap costs
         no edge detail. ``grey`` is the frame's grey in 0..255 (a carries the 1/255). Buffers the next call reuses."""
         st = self.settings
-        if self._k == 1 or not st.guided or st.threshold > 0 or st.feather > 0 or getattr(st, "edge_px", 0):
+        if self._k == 1 or not st.guided or st.threshold > 0 or st.feather > 0 or st.edge_px:
             return None
         return self._a, self._b
 

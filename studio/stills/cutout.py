@@ -131,8 +131,7 @@ class Cutter:
         with ``precision``'s run-time options: every engine (sequential, overlap, watch, Ray) opens it this way."""
         from studio.stills.engine import plan_options
 
-        return cls(model, backend, device, quality=getattr(opts, "quality", "fast"),
-                   refine_mode=getattr(opts, "refine", "guided"), edge_px=getattr(opts, "edge_px", 0),
+        return cls(model, backend, device, quality=opts.quality, refine_mode=opts.refine, edge_px=opts.edge_px,
                    backend_options=plan_options(precision))
 
     @property
