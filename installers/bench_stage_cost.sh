@@ -15,7 +15,7 @@ SECONDS_EACH=${SECONDS_EACH:-20}
 OUT=$(mktemp -d)
 export STUDIO_CONFIG_DIR="$OUT/config"  # default settings, not the user's
 export QT_QPA_PLATFORM=offscreen
-"$PY" -m studio.cli.main bench stages --frames 60
+[ -n "${SKIP_STAGES:-}" ] || "$PY" -m studio.cli.main bench stages --frames 60
 for run in 3840x2160@30 1920x1080@60 1920x1080@30; do
   size=${run%@*}; fps=${run#*@}
   /usr/bin/time -f "%U %S %e" -o "$OUT/$run.time" "$PY" -m studio.cli.main cam --source synthetic:moving \

@@ -66,3 +66,21 @@ def test_latency_percentiles():
     p = w.percentiles()
     assert p[50] == pytest.approx(150.5, abs=0.6)  # window keeps the last 100 samples: 101..200 ms
     assert w.percentiles(everything=True)[50] == pytest.approx(100.5, abs=0.6)
+
+
+@pytest.mark.skipif(not __import__("sys").platform.startswith("linux"), reason="OS thread names are read from /proc")
+def test_worker_thread_carries_its_name_in_the_os():
+    """`top -H` and /proc must tell the output thread's CPU from OpenCV's and the runtimes' threads."""
+    seen = {}
+
+    class Namer(Worker):
+        def _run_once(self):
+            tid = threading.get_native_id()
+            with open(f"/proc/self/task/{tid}/comm") as f:
+                seen["comm"] = f.read().strip()
+            return False
+
+    w = Namer("output")
+    w.start()
+    assert w.join(5)
+    assert seen["comm"] == "studio-output"
