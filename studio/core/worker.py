@@ -106,7 +106,7 @@ class Worker:
         pass
 
     def _main(self) -> None:
-        _name_os_thread(THREAD_PREFIX + self.name)
+        _name_os_thread(threading.current_thread().name)
         try:
             self._setup()
             self._set_state(WorkerState.RUNNING)
