@@ -3,7 +3,7 @@ the path before the detail cap against the live one, interleaved frame by frame 
 
 "full": the refiner's edge step at frame size, the plain blur, cv2.blendLinear with a full-size float alpha (the path
 before issue 12's work). "capped": the live path (LIVE_DETAIL_CAP: the edge step at 1/k of the frame, the halo-free
-blur from that alpha, blending by blocks with the edge computed at full size from the refiner's coefficients).
+blur from that alpha, blending by tiles with the edge computed at full size from the refiner's coefficients).
 "scaled": the same without the coefficients (the 1/k alpha scaled up: cheaper, softer edges). The masks are the synthetic scene's true alpha shrunk to a model's 256x144
 (no model runs: only the compose path is timed); a new mask every other frame, as at 15 inferences/s (odd frames are
 cut with the mask of the frame before, one frame of motion behind). The synthetic

@@ -1,10 +1,11 @@
 """Blending the subject over a background: the per-frame Compositor (buffers reused per size) and one-shot helpers
 for still images.
 
-out = alpha * frame + (1 - alpha) * background is cv2.blendLinear (uint8 in and out, float weights, multi-threaded):
-about 2 ms for 720p on two cores, with no float copy of either picture. An alpha at 1/k of the frame's size (the live
-refiner's detail cap, frames over 1280x720) blends by blocks instead (studio.compose.blocks): the frame and the
-background are copied where the alpha is 1 or 0 and only the edge is blended, without a full-size float alpha.
+The live compositor writes the background into its output buffer (scaling up a smaller one, such as the blur's small
+picture, in the same pass) and blends the frame over it by tiles (studio.compose.tiles): the frame is copied where the
+alpha is surely 1, the background stays where it is surely 0, and only the tiles on the edge are blended, with the
+alpha made there at full size from the refiner's coefficients or its smaller alpha; no full-size float alpha exists.
+A frame no tile size fits, or an edge over a large share of the frame, is blended whole with cv2.blendLinear.
 """
 
 from __future__ import annotations
@@ -12,8 +13,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from studio.compose.blocks import BlockBlend
 from studio.compose.fit import cover_fit
+from studio.compose.tiles import TileBlend, full_alpha
 
 
 def _as_float_alpha(alpha: np.ndarray) -> np.ndarray:
@@ -27,12 +28,12 @@ class Compositor:
 
     def __init__(self) -> None:
         self._size: tuple[int, int] | None = None
-        self._blocks = BlockBlend()
+        self._tiles = TileBlend()
+        self.edge_tiles = 0  # tiles the last composite blended (-1: the whole frame; 0 with no background)
 
     def _allocate(self, w: int, h: int) -> None:
         self._size = (w, h)
-        self._inv = np.empty((h, w), np.float32)
-        self._alpha_fit = np.empty((h, w), np.float32)
+        self._full = np.empty((2, h, w), np.float32)  # a full-size alpha and 1 - alpha, when one is needed
         self._bgr = np.empty((h, w, 3), np.uint8)
         self._bgra = np.empty((h, w, 4), np.uint8)
         self._alpha8 = np.empty((h, w), np.uint8)
@@ -41,39 +42,47 @@ class Compositor:
 
     def composite(self, frame_bgr: np.ndarray, alpha: np.ndarray, background: np.ndarray | None, *,
                   mirror: bool = False, coefficients: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:
-        """BGR uint8 (frame over ``background``), or BGRA uint8 with ``alpha`` as the alpha channel when
-        ``background`` is None. ``alpha`` is HxW float32 in [0, 1], at the frame's size or 1/k of it (the refiner's
-        detail cap: scaled up as it is used); another size is resized to the frame first. ``coefficients``: the
-        refiner's (MaskRefiner.coefficients) for such an alpha: its edge is then computed at full size."""
+        """BGR uint8 (frame over ``background``), or BGRA uint8 with the alpha as the alpha channel when
+        ``background`` is None. ``alpha`` is HxW float32 in [0, 1], at the frame's size or smaller (the refiner's
+        detail cap): it is scaled up bilinearly as it is used. ``coefficients``: the refiner's (MaskRefiner.
+        coefficients) that made such an alpha: the alpha is then clip(a * grey + b) at full size, the edge detail a
+        smaller alpha lacks. ``background`` may be smaller than the frame, of its aspect (the blur's small picture):
+        it is scaled up bilinearly into the output."""
         h, w = frame_bgr.shape[:2]
         if self._size != (w, h):
             self._allocate(w, h)
-        ah, aw = alpha.shape[:2]
-        blocks = (aw, ah) != (w, h) and w % aw == 0 and h % ah == 0 and w // aw == h // ah
-        if (aw, ah) != (w, h) and (not blocks or background is None):
-            blocks = False
-            cv2.resize(alpha.astype(np.float32, copy=False), (w, h), dst=self._alpha_fit,
-                       interpolation=cv2.INTER_LINEAR)
-            alpha = self._alpha_fit
+        alpha = alpha.astype(np.float32, copy=False)
         if background is None:
+            full = full_alpha(frame_bgr, alpha=alpha, coefficients=coefficients, buffers=self._full)
             cv2.cvtColor(frame_bgr, cv2.COLOR_BGR2BGRA, dst=self._bgra)
-            cv2.convertScaleAbs(alpha, dst=self._alpha8, alpha=255.0)  # rounds and saturates
+            cv2.convertScaleAbs(full, dst=self._alpha8, alpha=255.0)  # rounds and saturates
             np.copyto(self._bgra[:, :, 3], self._alpha8)
             out, mirrored = self._bgra, self._mirror4
+            self.edge_tiles = 0
         else:
-            if background.shape[:2] != (h, w):
-                raise ValueError(f"background is {background.shape[1]}x{background.shape[0]}, frame is {w}x{h}")
-            if blocks:
-                self._blocks.blend(frame_bgr, alpha.astype(np.float32, copy=False), background, self._bgr,
-                                   coefficients)
+            self._put_background(background, w, h)
+            field = coefficients[0] if coefficients is not None else alpha
+            if TileBlend.fits(frame_bgr.shape, field.shape):
+                self.edge_tiles = self._tiles.blend(frame_bgr, self._bgr, alpha=alpha, coefficients=coefficients)
             else:
-                np.subtract(np.float32(1.0), alpha, out=self._inv)
-                cv2.blendLinear(frame_bgr, background, alpha, self._inv, dst=self._bgr)
+                full = full_alpha(frame_bgr, alpha=alpha, coefficients=coefficients, buffers=self._full)
+                inv = np.subtract(np.float32(1.0), full, out=self._full[1])
+                cv2.blendLinear(frame_bgr, self._bgr, full, inv, dst=self._bgr)
+                self.edge_tiles = -1
             out, mirrored = self._bgr, self._mirror3
         if mirror:
             cv2.flip(out, 1, dst=mirrored)
             return mirrored
         return out
+
+    def _put_background(self, background: np.ndarray, w: int, h: int) -> None:
+        bh, bw = background.shape[:2]
+        if (bw, bh) == (w, h):
+            np.copyto(self._bgr, background)
+        elif bw <= w and bh <= h:
+            cv2.resize(background, (w, h), dst=self._bgr, interpolation=cv2.INTER_LINEAR)
+        else:
+            raise ValueError(f"background is {bw}x{bh}, frame is {w}x{h}")
 
 
 def to_rgba(image_bgr: np.ndarray, alpha: np.ndarray, *, clear_hidden: bool = True) -> np.ndarray:

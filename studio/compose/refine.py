@@ -218,12 +218,13 @@ class MaskRefiner:
 
     @property
     def coefficients(self) -> tuple[np.ndarray, np.ndarray] | None:
-        """(a, b) of the last ``refine`` at the working size, when its alpha came at 1/k (k > 1) and is exactly
-        clip(a * grey + b) scaled up (guided; no edge shift, threshold or feather): the compositor then computes the
-        edge's pixels at full size from them (the fast guided filter's last step, on the edge only), so the cap costs
-        no edge detail. ``grey`` is the frame's grey in 0..255 (a carries the 1/255). Buffers the next call reuses."""
+        """(a, b) of the last ``refine`` at the working size, when its alpha is exactly clip(a * grey + b) scaled up
+        (guided; no edge shift, threshold or feather): the compositor then makes the alpha itself, at full size and
+        only on the tiles the edge crosses (the fast guided filter's last step), so a capped alpha (k > 1) costs no
+        edge detail and the compositor never needs the full-size alpha. ``grey`` is the frame's grey in 0..255 (a
+        carries the 1/255). None before the first ``refine``. Buffers the next call reuses."""
         st = self.settings
-        if self._k == 1 or not st.guided or st.threshold > 0 or st.feather > 0 or st.edge_px:
+        if self._work_size is None or not st.guided or st.threshold > 0 or st.feather > 0 or st.edge_px:
             return None
         return self._a, self._b
 

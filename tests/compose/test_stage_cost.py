@@ -1,4 +1,4 @@
-"""The live compose path at reduced size: the refiner's detail cap, blending by blocks, the halo-free blur from a
+"""The live compose path at reduced size: the refiner's detail cap, blending by tiles, the halo-free blur from a
 capped alpha. Results are compared with the full-size computation they replace (no timings: the box is shared)."""
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ import pytest
 
 from studio.compose.backgrounds import BlurBackground, ColorBackground, TransparentBackground
 from studio.compose.blend import Compositor
-from studio.compose.blocks import BlockBlend
 from studio.compose.refine import LIVE_DETAIL_CAP, MaskRefiner, detail_factor
+from studio.compose.tiles import TileBlend, full_alpha, tile_side
 from studio.config.settings import RefineSettings
 
 
@@ -23,16 +23,61 @@ def _soft_disc(w: int, h: int) -> np.ndarray:
 
 
 @pytest.mark.parametrize("k", [1, 2, 3, 4])
-def test_blocks_make_what_resize_and_blend_make(k):
+def test_tiles_make_what_resize_and_blend_make(k):
     rng = np.random.default_rng(k)
-    w, h = 48 * k, 30 * k
+    w, h = 240 * k, 160 * k
     frame = rng.integers(0, 256, (h, w, 3), np.uint8)
     bg = rng.integers(0, 256, (h, w, 3), np.uint8)
     alpha = _soft_disc(w // k, h // k)
-    out = BlockBlend().blend(frame, alpha, bg, np.empty_like(frame))
+    out = bg.copy()
+    edge = TileBlend().blend(frame, out, alpha=alpha)
+    assert 0 < edge < (w // tile_side(w, h)) * (h // tile_side(w, h))  # some tiles were copied or left, not blended
     full = cv2.resize(alpha, (w, h), interpolation=cv2.INTER_LINEAR)
     expected = cv2.blendLinear(frame, bg, full, 1 - full)
     assert np.abs(out.astype(int) - expected).max() <= 1
+
+
+@pytest.mark.parametrize(("w", "h", "grid"), [(96, 64, (20, 30)), (240, 144, (37, 55)), (120, 72, (72, 120))])
+def test_tiles_make_the_guided_step_at_full_size_from_the_coefficients(w, h, grid):
+    """clip(a * grey + b) with a, b scaled up bilinearly from any grid (the refiner's working size), edge only."""
+    rng = np.random.default_rng(w)
+    frame = cv2.GaussianBlur(rng.integers(0, 256, (h, w, 3), np.uint8), (5, 5), 0)
+    bg = rng.integers(0, 256, (h, w, 3), np.uint8)
+    gh, gw = grid
+    b = cv2.resize(_soft_disc(gw, gh), (gw, gh))
+    a = np.where((b > 0) & (b < 1), rng.normal(0, 0.004, (gh, gw)), 0).astype(np.float32)
+    out = bg.copy()
+    TileBlend().blend(frame, out, coefficients=(a, b))
+    full = full_alpha(frame, coefficients=(a, b))
+    expected = cv2.blendLinear(frame, bg, full, 1 - full)
+    assert np.abs(out.astype(int) - expected).max() <= 1
+
+
+def test_a_wide_edge_is_blended_whole_and_an_odd_size_without_tiles():
+    rng = np.random.default_rng(5)
+    frame = rng.integers(0, 256, (64, 96, 3), np.uint8)
+    bg = rng.integers(0, 256, (64, 96, 3), np.uint8)
+    soft = np.full((32, 48), 0.5, np.float32)
+    out = bg.copy()
+    assert TileBlend().blend(frame, out, alpha=soft) == -1
+    assert np.abs(out.astype(int) - cv2.blendLinear(frame, bg, np.full((64, 96), 0.5, np.float32),
+                                                    np.full((64, 96), 0.5, np.float32))).max() <= 1
+    odd = rng.integers(0, 256, (61, 97, 3), np.uint8)
+    comp = Compositor()
+    alpha = _soft_disc(97, 61)
+    made = comp.composite(odd, alpha, np.zeros_like(odd))
+    assert comp.edge_tiles == -1
+    assert np.abs(made.astype(int) - cv2.blendLinear(odd, np.zeros_like(odd), alpha, 1 - alpha)).max() <= 1
+
+
+def test_a_smaller_background_is_scaled_up_into_the_output():
+    rng = np.random.default_rng(6)
+    frame = rng.integers(0, 256, (72, 128, 3), np.uint8)
+    small = rng.integers(0, 256, (36, 64, 3), np.uint8)
+    out = Compositor().composite(frame, np.zeros((72, 128), np.float32), small)
+    assert np.array_equal(out, cv2.resize(small, (128, 72), interpolation=cv2.INTER_LINEAR))
+    with pytest.raises(ValueError):
+        Compositor().composite(frame, np.zeros((72, 128), np.float32), np.zeros((80, 128, 3), np.uint8))
 
 
 def test_compositor_takes_a_capped_alpha_for_every_background_kind():
@@ -104,7 +149,7 @@ def test_the_edge_of_a_capped_alpha_is_computed_at_full_size_from_the_refiners_c
     reference = cv2.blendLinear(frame, np.zeros_like(frame), full, 1 - full).astype(int)
     refiner = MaskRefiner(settings, detail_cap=LIVE_DETAIL_CAP)
     capped = refiner.refine(small, frame)
-    assert refiner.coefficients is not None and MaskRefiner(settings).coefficients is None
+    assert refiner.coefficients is not None and MaskRefiner(settings).coefficients is None  # before a refine
     black = np.zeros_like(frame)
     with_coefficients = Compositor().composite(frame, capped, black, coefficients=refiner.coefficients)
     err_with = np.abs(with_coefficients.astype(int) - reference).mean()
