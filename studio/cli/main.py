@@ -23,7 +23,24 @@ COMMANDS = [
 ]
 
 
-def build_parser() -> argparse.ArgumentParser:
+def command_module(name: str) -> str:
+    """The module of subcommand ``name`` (`studio NAME`): each is studio.cli.cmd_NAME."""
+    return f"studio.cli.cmd_{name}"
+
+
+def _named_command(argv: list[str] | None) -> str | None:
+    """The subcommand module ``argv`` runs, when it names one: its first word that is not an option (the top-level
+    options take no value). None for no command or an unknown word (the full parser says what is known)."""
+    word = next((a for a in argv or () if not a.startswith("-")), None)
+    if word is None or command_module(word) not in COMMANDS:
+        return None
+    return command_module(word)
+
+
+def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
+    """The `studio` parser. With ``argv`` naming a subcommand, only that one is registered: the others' modules
+    (and what their options import, e.g. the benchmarks') stay out of a run's start; parsing ``argv`` gives the same
+    result, and help, no command or an unknown one get every command."""
     parser = argparse.ArgumentParser(
         prog="studio",
         description="Live background replacement for cameras on edge boxes, and batch cutouts of still images.",
@@ -31,7 +48,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"studio {__version__}")
     parser.add_argument("-v", "--verbose", action="count", default=0, help="more log output (-vv for debug)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name in COMMANDS:
+    named = _named_command(argv)
+    for name in [named] if named else COMMANDS:
         importlib.import_module(name).register(sub)
     _describe(parser)
     return parser
@@ -72,7 +90,8 @@ def _setup_logging(verbose: int) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else argv
+    parser = build_parser(argv)
     args = parser.parse_args(argv)
     _setup_logging(args.verbose)
     if not getattr(args, "func", None):

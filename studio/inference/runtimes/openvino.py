@@ -35,9 +35,37 @@ _HINT_INSTALL = "pip install openvino"
 @lru_cache(maxsize=1)
 def _core():
     """One Core per process: creating it loads plugins, and it is safe to share between threads."""
-    import openvino as ov
+    return _openvino().Core()
 
-    return ov.Core()
+
+def _openvino():
+    """``import openvino`` without the model converter its __init__ imports eagerly (openvino.tools.ovc and its
+    telemetry: 60-100 ms of CPU, at the start of `studio cam` on the worker thread beside the first frames); we run
+    models, never convert them. ``openvino.convert_model`` still works: it is imported on first use."""
+    import sys
+
+    if "openvino" in sys.modules:
+        import openvino
+
+        return openvino
+    converter = "openvino.tools.ovc"
+    blocked = sys.modules.setdefault(converter, None) is None  # None: "not importable", so __init__ skips it
+    try:
+        import openvino
+    finally:
+        if blocked and sys.modules.get(converter, 0) is None:
+            del sys.modules[converter]
+    if "convert_model" not in vars(openvino):
+        openvino.__getattr__ = _converter_on_demand  # PEP 562: consulted for names the module lacks
+    return openvino
+
+
+def _converter_on_demand(name: str):
+    if name == "convert_model":
+        from openvino.tools.ovc import convert_model
+
+        return convert_model
+    raise AttributeError(f"module 'openvino' has no attribute {name!r}")
 
 
 def to_ov_device(device: str) -> str:
@@ -57,8 +85,7 @@ def from_ov_device(name: str) -> str:
 def _compile(model, device: str, config: dict, static: tuple[int, ...] | None, shape: tuple[int, ...]) -> tuple:
     """(compiled model, its one infer request) for ``shape``; a dynamic model is reshaped on a copy first."""
     if static is None:
-        import openvino as ov
-
+        ov = _openvino()
         model = model.clone()
         model.reshape({model.inputs[0]: ov.PartialShape(list(shape))})
     try:
@@ -129,8 +156,7 @@ class OpenVinoBackend:
 
     def load(self, spec: ModelSpec, path, device: str = "auto") -> BackendInfo:
         try:
-            import openvino as ov
-
+            ov = _openvino()
             core = _core()
         except ImportError:
             raise BackendUnavailable("openvino is not installed", hint=_HINT_INSTALL) from None
