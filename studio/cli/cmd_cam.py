@@ -301,6 +301,11 @@ def _run(args, settings) -> int:
             data["recorded_frames"] = recorded
         write_text_atomic(Path(args.stats_json).expanduser(), json.dumps(data, indent=2) + "\n")
     if fatal:
+        from studio.cli.preflight import check_backend
+
+        # The pre-flight's quick look (a runtime's package is there) may have let a broken install through: the
+        # full check says so as a pre-flight failure would have (usage error, exit 2).
+        check_backend(settings.inference.backend, settings.inference.device, quick=False)
         print(f"studio cam: stopped: inference cannot run ({fatal[0].message})", file=sys.stderr)
         return 1
     if vcam_failed or (settings.output.vcam and report.vcam.startswith("error")):

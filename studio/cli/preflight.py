@@ -27,15 +27,17 @@ def check_model(name: str) -> None:
     default_registry().resolve(name)
 
 
-def check_backend(backend: str, device: str) -> None:
-    """The runtime asked for is installed and offers the device (auto: at least one runtime is installed)."""
+def check_backend(backend: str, device: str, *, quick: bool = True) -> None:
+    """The runtime asked for is installed and offers the device (auto: at least one runtime is installed).
+    ``quick``: for auto on device auto, a CPU runtime's package being there is enough (see _cpu_runtime_installed);
+    a run whose inference then cannot start checks again with ``quick=False``, for the same message."""
     from studio.inference.registry import BACKENDS, _missing, available_backends
 
     backend = (backend or "auto").lower()
     device = (device or "auto").lower()
     if backend != "auto" and backend not in BACKENDS:
         raise _missing(backend)
-    if backend == "auto" and device == "auto" and _cpu_runtime_installed():
+    if quick and backend == "auto" and device == "auto" and _cpu_runtime_installed():
         return
     available = available_backends()
     if backend == "auto":
@@ -59,7 +61,8 @@ def _cpu_runtime_installed() -> bool:
     """A CPU runtime's package is there (found, not imported): auto on device auto can run. Importing the runtimes
     to list their devices costs ~0.2 s (OpenVINO ~0.14 s), on the main thread before the first frame; the inference
     worker imports them anyway, on its own thread, while the first frames go out. Only a runtime whose package is
-    present but fails to import gets past this check: the run then stops with the worker's fatal error."""
+    present but fails to import gets past this check: `studio cam` then checks in full after the worker's fatal
+    error, and stops with this check's message."""
     import importlib.util
 
     from studio.inference.registry import cpu_order
