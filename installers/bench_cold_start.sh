@@ -8,13 +8,15 @@
 #   as-is:    the environment as it is (this box sets PYTHONDONTWRITEBYTECODE=1, so modules whose bytecode is
 #             missing or stale are compiled from source on every start)
 #
-# Usage: flock /tmp/studio-bench.lock installers/bench_cold_start.sh [compiled|as-is ...]   (RUNS=5, SECONDS_EACH=3)
+# Usage: flock /tmp/studio-bench.lock installers/bench_cold_start.sh [compiled|as-is ...]   (RUNS=5, SECONDS_EACH=3,
+#        SOURCE=synthetic:moving: any --source, e.g. a video file)
 # Run it on a quiet box: on a busy one every figure is inflated.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PY:-.venv/bin/python}
 RUNS=${RUNS:-5}
 SECONDS_EACH=${SECONDS_EACH:-3}
+SOURCE=${SOURCE:-synthetic:moving}
 OUT=$(mktemp -d)
 trap 'rm -rf "$OUT"' EXIT
 export STUDIO_CONFIG_DIR="$OUT/config"  # default settings, not the user's
@@ -24,11 +26,11 @@ MODES=("$@")
 [ ${#MODES[@]} -gt 0 ] || MODES=(compiled as-is)
 
 cam() {  # one run; its JSON report to $1
-  "$PY" -m studio.cli.main cam --source synthetic:moving --model selfie --background blur --no-vcam \
+  "$PY" -m studio.cli.main cam --source "$SOURCE" --model selfie --background blur --no-vcam \
     --duration "$SECONDS_EACH" --no-telemetry --stats-json "$1" >/dev/null 2>"$OUT/err" || { cat "$OUT/err"; exit 1; }
 }
 
-echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "source $SOURCE; load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 for mode in "${MODES[@]}"; do
   case "$mode" in
     compiled) export PYTHONPYCACHEPREFIX="$OUT/pycache"; unset PYTHONDONTWRITEBYTECODE; cam "$OUT/warmup.json" ;;
