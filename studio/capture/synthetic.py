@@ -8,7 +8,8 @@ it once per size and drawing code, not once per start.
 Everything is a function of (seed, frame index), so two runs give identical frames, and ``truth_mask()`` is the exact
 alpha of the subject in the frame last read: tests of the motion gate, of compositing and of the models measure
 against it. Nothing in the product path may use it. The static parts are drawn once in ``open()``; a frame costs a
-copy of the background, one masked copy of the subject and a blend of its soft edge (about 1 ms at 1280x720).
+copy of the background, one masked copy of the subject and a blend of its soft edge (studio.capture.scenes.stamp:
+about 0.5 ms at 1280x720, 1 ms at 1920x1080, 5 ms at 3840x2160, most of it the copy).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from studio.capture.pacing import FramePacer
 from studio.capture.scenes import cache as scene_cache
 from studio.capture.scenes import person, product
 from studio.capture.scenes.drawing import SUPERSAMPLE
+from studio.capture.scenes.stamp import Stamp
 
 __all__ = ["DEMO_MOTION", "MOTION_SPEEDS", "NOISE_VARIANTS", "SCENES", "SUPERSAMPLE", "SyntheticSource",
            "demo_source", "product_demo_source"]
@@ -65,8 +67,7 @@ class SyntheticSource:
         self._backgrounds: list[np.ndarray] = []
         self._sprite: np.ndarray | None = None
         self._alpha: np.ndarray | None = None
-        self._solid: np.ndarray | None = None  # uint8 mask of the fully opaque sprite pixels (cv2.copyTo)
-        self._edge: tuple[np.ndarray, ...] = ()  # rows, cols, flat offsets, alpha, colour of the soft edge's pixels
+        self._stamp: Stamp | None = None  # the subject, ready to be put onto a copy of the background
         self._label: product.TurningLabel | None = None  # product scene: drawn per frame, as it turns
         self.index = 0  # index of the next frame
         self._last_pos: tuple[int, int] | None = None
@@ -111,13 +112,7 @@ class SyntheticSource:
 
     def _set_sprite(self, sprite: np.ndarray, alpha: np.ndarray) -> None:
         self._sprite, self._alpha = sprite, alpha
-        self._solid = (alpha >= 1.0).astype(np.uint8)
-        rows, cols = np.nonzero((alpha > 0) & (alpha < 1.0))
-        a = alpha[rows, cols][:, None]
-        # the edge's pixels as flat offsets from the sprite's corner in a frame (one np.take/np.put a frame: numpy's
-        # 2-D fancy indexing of a 3-channel picture costs 3x more, 9 ms at 4K)
-        flat = rows.astype(np.intp) * self.width + cols
-        self._edge = (rows, cols, flat, a, sprite[rows, cols].astype(np.float32) * a, 1.0 - a)
+        self._stamp = Stamp(sprite, alpha, self.width)
 
     def position(self, index: int, sprite_shape: tuple[int, int] | None = None) -> tuple[int, int]:
         """Top-left corner of the subject in frame ``index``. Person: a back-and-forth walk across the frame with a
@@ -157,25 +152,12 @@ class SyntheticSource:
 
     def render(self, index: int) -> np.ndarray:
         """Frame ``index`` as a new array (frames travel by reference, so one is never reused for the next)."""
-        assert self._sprite is not None, "open() first"
-        image = self._backgrounds[index % len(self._backgrounds)].copy()
-        x, y = self.position(index)
-        dst, src = self._clip(x, y)
-        if dst is None:
-            return image
-        # cv2.copyTo writes through the view: ~20x faster than a masked np.copyto.
-        cv2.copyTo(self._sprite[src], self._solid[src], image[dst])
-        rows, cols, flat, _a, premul, inv = self._edge
-        sh, sw = self._sprite.shape[:2]
-        idx = flat + (y * self.width + x)
-        if x < 0 or y < 0 or x + sw > self.width or y + sh > self.height:  # partly outside: only the pixels inside
-            fr, fc = rows + y, cols + x
-            keep = (fr >= 0) & (fr < self.height) & (fc >= 0) & (fc < self.width)
-            idx, premul, inv = idx[keep], premul[keep], inv[keep]
-        pixels = image.reshape(-1, 3).view("V3").reshape(-1)  # a pixel as one 3-byte item
-        under = np.take(pixels, idx).view(np.uint8).reshape(-1, 3)
-        mixed = (under * inv + premul + 0.5).astype(np.uint8)
-        np.put(pixels, idx, mixed.view("V3").reshape(-1))
+        return self._render(index, self.position(index))
+
+    def _render(self, index: int, corner: tuple[int, int]) -> np.ndarray:
+        assert self._stamp is not None, "open() first"
+        x, y = corner
+        image = self._stamp.onto(self._backgrounds[index % len(self._backgrounds)], x, y)
         if self._label is not None:
             turn = MOTION_SPEEDS[self.motion] * _TURN_RATE * index / self._fps  # radians
             product.paint_label(image, self._label, turn, x, y)
@@ -195,8 +177,9 @@ class SyntheticSource:
             self.open()
         if self._pacer is not None:
             self._pacer.wait()
-        image = self.render(self.index)
-        self._last_pos = self.position(self.index)
+        corner = self.position(self.index)
+        image = self._render(self.index, corner)
+        self._last_pos = corner
         self.index += 1
         return image
 
