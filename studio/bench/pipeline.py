@@ -80,7 +80,7 @@ def allocation_run(args, frames: int) -> dict:
     """Frame-by-frame on this thread under tracemalloc: bytes each stage needs beyond its reused buffers."""
     from studio.capture.synthetic import SyntheticSource
     from studio.compose.backgrounds import make_background
-    from studio.compose.refine import LIVE_DETAIL_CAP, MaskRefiner
+    from studio.compose.refine import LIVE_DETAIL_CAP, LIVE_GUIDED_CAP, MaskRefiner
     from studio.control.events import EventHub
     from studio.control.gate import MotionGate
     from studio.control.output_thread import MaskFeed, OutputStages, OutputThread, SourceInfo
@@ -98,7 +98,7 @@ def allocation_run(args, frames: int) -> dict:
     masks: LatestSlot[Mask] = LatestSlot()
     # Never started: this thread drives it frame by frame with process(), as the output thread would.
     stages = OutputStages(MotionGate(s.gate), ThermalGovernor(s.thermal, None),
-                          MaskRefiner(s.refine, detail_cap=LIVE_DETAIL_CAP),
+                          MaskRefiner(s.refine, detail_cap=LIVE_DETAIL_CAP, guided_cap=LIVE_GUIDED_CAP),
                           make_background(s.background), [NullSink()])
     out = OutputThread(LatestSlot(), MaskFeed(masks), stages, SourceInfo(lambda: s.source.fps), EventHub())
     gate = MotionGate(s.gate)

@@ -32,6 +32,10 @@ DEFAULT_EPS = 1e-4
 # 0.656 -> 0.659 (raw 0.651), flicker 12.6 -> 12.1 (raw 19.6), both with refine.smoothing 0.8; a cut-off at 0.5 or
 # 0.25 kept more shimmer for no IoU gain.
 SMOOTH_CHANGE = 1.0
+# Mask values below this are 0. A model's sigmoid gives values down to 1e-38 on the background, and the temporal
+# average decays others toward it; floats under 1.2e-38 (denormals) cost x86 about 50x per operation, and the guided
+# filter's products made thousands of them: a 1080p refine took 6.4 ms instead of 2.9. An alpha of 1e-4 shows nowhere.
+FLUSH_BELOW = 1e-4
 
 
 def _finite(a: np.ndarray) -> bool:
@@ -44,6 +48,11 @@ def _finite(a: np.ndarray) -> bool:
 # compositor and the blur scale the alpha up in the same step that uses it. The mask's detail comes from a model of
 # 256-512 px, so a 4K guide adds nothing the eye can see at a 2-3 px edge, and the full-size passes cost 5-8x more.
 LIVE_DETAIL_CAP = (1280, 720)  # (long side, short side)
+# The live output's cap when the compositor makes the alpha itself from the coefficients (see
+# MaskRefiner.coefficients): the refiner's own alpha then only weights the halo-free blur (made at 480x270 from a 1080p
+# frame) and goes to the preview, so it is made at about 640x360; the edge the viewer sees is still made at full size.
+# Never below the working size, so a large model's coefficients keep their detail.
+LIVE_GUIDED_CAP = (640, 360)
 
 
 def detail_factor(frame_w: int, frame_h: int, cap: tuple[int, int] | None) -> int:
@@ -72,11 +81,14 @@ class MaskRefiner:
     """
 
     def __init__(self, settings: RefineSettings, *, radius: int = DEFAULT_RADIUS, eps: float = DEFAULT_EPS,
-                 detail_cap: tuple[int, int] | None = None) -> None:
+                 detail_cap: tuple[int, int] | None = None, guided_cap: tuple[int, int] | None = None) -> None:
         """``detail_cap`` (long, short side; the live output passes LIVE_DETAIL_CAP): refine a larger frame at 1/k of
-        its size (see detail_factor); ``refine`` then returns the alpha at that size. None: always at frame size."""
+        its size (see detail_factor); ``refine`` then returns the alpha at that size. None: always at frame size.
+        ``guided_cap`` (LIVE_GUIDED_CAP): the cap instead while ``coefficients`` are offered (the compositor makes
+        the alpha it shows from them), as long as it keeps the working size."""
         settings.validate()
         self.detail_cap = detail_cap
+        self.guided_cap = guided_cap
         self._k = 1  # the frame is k times the size of the alpha this returns
         self._full_grey: np.ndarray | None = None  # the frame in grey at full size, when k > 1
         self.settings = settings
@@ -149,7 +161,7 @@ class MaskRefiner:
         steadies a still subject but drags a halo behind a moving one, so the live output lowers it with motion.
         """
         fh, fw = frame_bgr.shape[:2]
-        self._k = detail_factor(fw, fh, self.detail_cap)
+        self._k = self._factor(fw, fh, alpha_small.shape[1], alpha_small.shape[0])
         w, h = fw // self._k, fh // self._k  # from here on "frame size" is the size the edge step works at
         if self._frame_size != (w, h):
             self._allocate_frame(w, h)
@@ -175,9 +187,11 @@ class MaskRefiner:
                 np.copyto(self._p_new, src)
             else:
                 cv2.resize(src, ws, dst=self._p_new, interpolation=cv2.INTER_LINEAR)
+            cv2.threshold(self._p_new, FLUSH_BELOW, 0.0, cv2.THRESH_TOZERO, dst=self._p_new)
             k = st.smoothing * min(1.0, max(0.0, smoothing_scale))
             if self._have_state and k > 0:
                 self._smooth(k)
+                cv2.threshold(self._state, FLUSH_BELOW, 0.0, cv2.THRESH_TOZERO, dst=self._state)
             else:
                 np.copyto(self._state, self._p_new)
                 self._have_state = True
@@ -211,6 +225,20 @@ class MaskRefiner:
         np.clip(out, 0.0, 1.0, out=out)
         return out
 
+    def _factor(self, fw: int, fh: int, mw: int, mh: int) -> int:
+        """k for this frame: the guided cap's while coefficients are offered and its 1/k keeps the working size
+        (made from the whole frame), else the detail cap's."""
+        if self.guided_cap is not None and self._offers_coefficients():
+            k = detail_factor(fw, fh, self.guided_cap)
+            ww, wh = working_size(fw, fh, mw, mh)
+            if fw // k >= ww and fh // k >= wh:
+                return k
+        return detail_factor(fw, fh, self.detail_cap)
+
+    def _offers_coefficients(self) -> bool:
+        st = self.settings
+        return st.guided and st.threshold <= 0 and st.feather <= 0 and not st.edge_px
+
     @property
     def detail_factor(self) -> int:
         """k of the last ``refine``: the alpha it returned is 1/k of the frame's width and height."""
@@ -223,8 +251,7 @@ class MaskRefiner:
         only on the tiles the edge crosses (the fast guided filter's last step), so a capped alpha (k > 1) costs no
         edge detail and the compositor never needs the full-size alpha. ``grey`` is the frame's grey in 0..255 (a
         carries the 1/255). None before the first ``refine``. Buffers the next call reuses."""
-        st = self.settings
-        if self._work_size is None or not st.guided or st.threshold > 0 or st.feather > 0 or st.edge_px:
+        if self._work_size is None or not self._offers_coefficients():
             return None
         return self._a, self._b
 

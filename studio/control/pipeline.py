@@ -29,7 +29,7 @@ from studio.capture.base import Source
 from studio.capture.sources import make_source
 from studio.capture.thread import CaptureStats, CaptureThread
 from studio.compose.backgrounds import make_background
-from studio.compose.refine import LIVE_DETAIL_CAP, MaskRefiner
+from studio.compose.refine import LIVE_DETAIL_CAP, LIVE_GUIDED_CAP, MaskRefiner
 from studio.compose.warp import MaskWarper
 from studio.config.settings import OutputSettings, Settings
 from studio.control import commands as cmd
@@ -97,7 +97,7 @@ class LivePipeline:
         # The gate caps a still scene's inference by the model's recent cost; idling pauses capture.
         idle = IdleControl(settings.live, self._events, IdleHooks(self._capture.pause, self._capture.resume))
         stages = OutputStages(MotionGate(settings.gate, cost=self._inference.recent_work_s), self._thermal,
-                              MaskRefiner(settings.refine, detail_cap=LIVE_DETAIL_CAP),
+                              MaskRefiner(settings.refine, detail_cap=LIVE_DETAIL_CAP, guided_cap=LIVE_GUIDED_CAP),
                               make_background(settings.background),
                               [*self._own_sinks, *recording, self._snapshots, *sinks], mirror=settings.output.mirror,
                               align=MaskAligner(settings.live), idle=idle)
