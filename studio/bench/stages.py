@@ -36,14 +36,15 @@ def register(sub) -> None:
 def _paths(blur: int) -> dict:
     from studio.compose.backgrounds import BlurBackground
     from studio.compose.blend import Compositor
-    from studio.compose.refine import LIVE_DETAIL_CAP, MaskRefiner
+    from studio.compose.refine import LIVE_DETAIL_CAP, LIVE_GUIDED_CAP, MaskRefiner
     from studio.config.settings import RefineSettings
 
-    def capped() -> tuple:
-        return MaskRefiner(RefineSettings(), detail_cap=LIVE_DETAIL_CAP), BlurBackground(blur), Compositor(), True
+    def capped(guided_cap) -> tuple:
+        refiner = MaskRefiner(RefineSettings(), detail_cap=LIVE_DETAIL_CAP, guided_cap=guided_cap)
+        return refiner, BlurBackground(blur), Compositor(), True
 
     return {"full": (MaskRefiner(RefineSettings()), BlurBackground(blur), Compositor(), False, False),
-            "capped": (*capped(), True), "scaled": (*capped(), False)}
+            "capped": (*capped(LIVE_GUIDED_CAP), True), "scaled": (*capped(None), False)}
 
 
 def measure(width: int, height: int, frames: int, blur: int) -> dict:

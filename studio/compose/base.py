@@ -26,5 +26,21 @@ class Background(Protocol):
     def close(self) -> None: ...
 
 
+@runtime_checkable
+class SmallBackground(Protocol):
+    """A Background that can also give its picture smaller than the frame, of the frame's aspect (a blur is made
+    small anyway): the Compositor scales it up into its output in the same pass as it writes it."""
+
+    def render_small(self, frame_bgr: np.ndarray, alpha: np.ndarray | None = None) -> np.ndarray: ...
+
+
+def render_for_compositor(background: Background, frame_bgr: np.ndarray,
+                          alpha: np.ndarray | None = None) -> np.ndarray | None:
+    """The background for Compositor.composite: the small picture where the background has one, else ``render``."""
+    if isinstance(background, SmallBackground):
+        return background.render_small(frame_bgr, alpha)
+    return background.render(frame_bgr, alpha)
+
+
 class BackgroundError(StudioError):
     """A background picture or video could not be read, or a colour could not be parsed."""

@@ -26,7 +26,7 @@ from typing import Callable
 
 import numpy as np
 
-from studio.compose.base import Background
+from studio.compose.base import Background, render_for_compositor
 from studio.compose.blend import Compositor
 from studio.compose.refine import MaskRefiner
 from studio.compose.warp import MaskWarper
@@ -330,7 +330,7 @@ class OutputThread(Worker):
         animated = getattr(st.background, "animated", False)
         if self._background is None or st.reuse.background_due(lap, self._tier, animated):
             # the subject's alpha lets a blur leave the subject out (halo-free); None before the first mask
-            self._background = st.background.render(image, None if mask is None else alpha)
+            self._background = render_for_compositor(st.background, image, None if mask is None else alpha)
         background = self._background
         lap = _lap(timings, "background", lap)
         # a capped alpha's edge is computed at full size from the refiner's coefficients (None: scaled up as it is)

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from studio.compose.backgrounds import BlurBackground, ColorBackground, TransparentBackground
+from studio.compose.base import render_for_compositor
 from studio.compose.blend import Compositor
 from studio.compose.refine import LIVE_DETAIL_CAP, MaskRefiner, detail_factor
 from studio.compose.tiles import TileBlend, full_alpha, tile_side
@@ -160,3 +161,18 @@ def test_the_edge_of_a_capped_alpha_is_computed_at_full_size_from_the_refiners_c
     feathered = MaskRefiner(RefineSettings(feather=2), detail_cap=LIVE_DETAIL_CAP)
     feathered.refine(small, frame)
     assert feathered.coefficients is None
+
+
+def test_the_blurs_small_picture_composites_as_its_full_size_one():
+    """The output thread hands the compositor the blur's small picture (render_for_compositor), which the compositor
+    scales up into its output: the same frame as with the blur scaled up by render."""
+    rng = np.random.default_rng(7)
+    frame = cv2.GaussianBlur(rng.integers(0, 256, (1080, 1920, 3), np.uint8), (9, 9), 0)
+    alpha = _soft_disc(640, 360)
+    small = render_for_compositor(BlurBackground(21), frame, alpha)
+    assert small.shape[0] < 1080 and small.shape[1] < 1920
+    full = BlurBackground(21).render(frame, alpha)
+    assert full.shape == frame.shape
+    made_small = Compositor().composite(frame, alpha, small).copy()
+    assert np.array_equal(made_small, Compositor().composite(frame, alpha, full))
+    assert render_for_compositor(ColorBackground("#102030"), frame).shape == frame.shape

@@ -32,10 +32,10 @@ class CountingBlur(BlurBackground):
         self.renders = 0
         self.with_alpha = 0
 
-    def render(self, frame_bgr, alpha=None):
+    def render_small(self, frame_bgr, alpha=None):  # what the output thread calls (render calls it too)
         self.renders += 1
         self.with_alpha += alpha is not None
-        return super().render(frame_bgr, alpha)
+        return super().render_small(frame_bgr, alpha)
 
 
 class CountingRefiner(MaskRefiner):
