@@ -90,7 +90,7 @@ class MaskRefiner:
         self.detail_cap = detail_cap
         self.guided_cap = guided_cap
         self._k = 1  # the frame is k times the size of the alpha this returns
-        self._full_grey: np.ndarray | None = None  # the frame in grey at full size, when k > 1
+        self._buffers: dict[str, np.ndarray] = {}  # the guide's scratch, when k > 1 (see _scratch)
         self.settings = settings
         self.radius = int(radius)
         self.eps = float(eps)
@@ -262,23 +262,29 @@ class MaskRefiner:
         return int(math.copysign(max(1, round(abs(frame_px) / self._k)), frame_px))
 
     def _grey_from(self, frame_bgr: np.ndarray) -> None:
-        """The guide: the frame in grey at the edge step's size (grey at full size first: one channel to shrink)."""
-        grey = self._grey if self._k == 1 else self._full_grey_for(frame_bgr)
-        if frame_bgr.ndim == 2:
-            np.copyto(grey, frame_bgr)
-        else:
-            cv2.cvtColor(frame_bgr, cv2.COLOR_BGR2GRAY, dst=grey)
-        if grey is not self._grey:
-            # INTER_AREA by exactly 2 is a fast path; by 3 it costs 6 ms at 4K where bilinear costs 1 (its slight
-            # aliasing of fine texture stays below the filter's eps)
-            interp = cv2.INTER_AREA if self._k == 2 else cv2.INTER_LINEAR
-            cv2.resize(grey, self._frame_size, dst=self._grey, interpolation=interp)
+        """The guide: the frame in grey at the edge step's size. By 2: grey at full size first (one channel to
+        shrink, INTER_AREA's fast path). By more: the colour frame shrunk bilinearly first, which reads only the
+        pixels it samples (4K to 640x360: 0.5 ms instead of 2.5 ms for grey at full size), then made grey; its slight
+        aliasing of fine texture stays below the filter's eps."""
+        if frame_bgr.ndim == 2 or self._k <= 2:
+            grey = self._grey if self._k == 1 else self._scratch("full_grey", frame_bgr.shape[:2])
+            if frame_bgr.ndim == 2:
+                np.copyto(grey, frame_bgr)
+            else:
+                cv2.cvtColor(frame_bgr, cv2.COLOR_BGR2GRAY, dst=grey)
+            if grey is not self._grey:
+                cv2.resize(grey, self._frame_size, dst=self._grey, interpolation=cv2.INTER_AREA)
+            return
+        small = self._scratch("small_bgr", (*self._grey.shape, 3))
+        cv2.resize(frame_bgr, self._frame_size, dst=small, interpolation=cv2.INTER_LINEAR)
+        cv2.cvtColor(small, cv2.COLOR_BGR2GRAY, dst=self._grey)
 
-    def _full_grey_for(self, frame_bgr: np.ndarray) -> np.ndarray:
-        shape = frame_bgr.shape[:2]
-        if self._full_grey is None or self._full_grey.shape != shape:
-            self._full_grey = np.empty(shape, np.uint8)
-        return self._full_grey
+    def _scratch(self, name: str, shape: tuple[int, ...]) -> np.ndarray:
+        """A uint8 buffer kept per name, remade when the shape changes."""
+        buf = self._buffers.get(name)
+        if buf is None or buf.shape != shape:
+            buf = self._buffers[name] = np.empty(shape, np.uint8)
+        return buf
 
     def _smooth(self, k: float) -> None:
         """state = w * state + (1 - w) * new, per pixel, with w = k * max(0, 1 - |new - state| / SMOOTH_CHANGE):
