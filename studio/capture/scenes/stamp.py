@@ -10,8 +10,8 @@ feet below the bottom edge in most frames: 2 ms. The edge is now kept sorted by 
 takes a slice of it and only a cut at the left or right pays for a mask. Its blend runs on (N, 3) arrays converted
 to float32 first (numpy's broadcast of (N, 3) x (N, 1), a last axis of 3, and the mixed-type multiply cost 2x), and
 the gather/scatter index from the sprite's corner instead of adding it to every offset. Tried and not kept (no
-gain measured): copying the frame in ~1 MB bands with the sprite copied into each while cached; copying only each
-band's opaque columns.
+gain measured: the masked copy is memory-bound): copying the frame in ~1 MB bands with the sprite copied into each
+while cached; copying only each band's opaque columns; copying a band's solid interior unmasked.
 
 The new frame is allocated each time, never taken from a pool: frames travel by reference to the output thread, the
 GUI and inference, and in a stream the memory the consumers free is reused by the allocator without a page fault
