@@ -30,6 +30,7 @@ class Preprocessor:
         self._swapped: np.ndarray | None = None
         self._hwc: np.ndarray | None = None
         self._tensor: np.ndarray | None = None
+        self._halves: dict[tuple[int, ...], np.ndarray] = {}  # the frame halved on the way to the input size
 
     def _allocate(self, w: int, h: int) -> None:
         self._size = (w, h)
@@ -38,6 +39,16 @@ class Preprocessor:
         self._hwc = np.empty((h, w, 3), np.float32)
         shape = (1, 3, h, w) if self.spec.layout == "NCHW" else (1, h, w, 3)
         self._tensor = np.empty(shape, np.float32)
+
+    def _halved(self, image: np.ndarray, w: int, h: int) -> np.ndarray:
+        """``image`` halved (INTER_AREA by exactly 2) while both halves stay at least w x h; buffers kept per size."""
+        while image.shape[1] // 2 >= w and image.shape[0] // 2 >= h:
+            shape = (image.shape[0] // 2, image.shape[1] // 2, image.shape[2])
+            buf = self._halves.get(shape)
+            if buf is None:
+                buf = self._halves[shape] = np.empty(shape, np.uint8)
+            image = cv2.resize(image, (shape[1], shape[0]), dst=buf, interpolation=cv2.INTER_AREA)
+        return image
 
     def __call__(self, image_bgr: np.ndarray, size: tuple[int, int]) -> np.ndarray:
         """Return the input tensor for ``image_bgr`` at ``size`` = (width, height). The array is reused next call."""
@@ -49,8 +60,13 @@ class Preprocessor:
             np.copyto(self._resized, image_bgr)
         else:
             shrinking = iw > w and ih > h
-            interp = cv2.INTER_AREA if shrinking and self.spec.resize == "area" else cv2.INTER_LINEAR
-            cv2.resize(image_bgr, (w, h), dst=self._resized, interpolation=interp)
+            if shrinking and self.spec.resize == "area":
+                # INTER_AREA at a fractional ratio reads every pixel slowly (4K to 256x256: 35 ms on a busy 2-core
+                # box); halving is its fast path, so the frame is halved while it stays at least the input's size
+                # and only the rest (< 2x) is done at a fractional ratio (2.6 ms). Both average boxes of pixels.
+                cv2.resize(self._halved(image_bgr, w, h), (w, h), dst=self._resized, interpolation=cv2.INTER_AREA)
+            else:
+                cv2.resize(image_bgr, (w, h), dst=self._resized, interpolation=cv2.INTER_LINEAR)
         src = self._resized
         if self.spec.color == "RGB":
             cv2.cvtColor(self._resized, cv2.COLOR_BGR2RGB, dst=self._swapped)
