@@ -6,7 +6,7 @@ before issue 12's work). "capped": the live path (LIVE_DETAIL_CAP: the edge step
 blur from that alpha, left small for the compositor to scale up into its output, blending by tiles with the edge computed at full size from the refiner's coefficients).
 "scaled": the same without the coefficients (the 1/k alpha scaled up: cheaper, softer edges). The masks are the synthetic scene's true alpha shrunk to a model's 256x144
 (no model runs: only the compose path is timed); a new mask every other frame, as at 15 inferences/s (odd frames are
-cut with the mask of the frame before, one frame of motion behind). The synthetic
+cut with the mask of the frame before, one frame of motion behind), smoothed as live in the moderate motion tier. The synthetic
 source's own cost per frame is reported too (it must never be a benchmark's bottleneck).
 """
 
@@ -52,6 +52,8 @@ def measure(width: int, height: int, frames: int, blur: int) -> dict:
 
     from studio.capture.synthetic import SyntheticSource
     from studio.compose.base import render_for_compositor
+    from studio.control.gate import MODERATE
+    from studio.control.output_thread import SMOOTHING_BY_TIER
 
     src = SyntheticSource(width, height, 30.0, motion="moving", noise=2.0, realtime=False)
     src.open()
@@ -68,13 +70,17 @@ def measure(width: int, height: int, frames: int, blur: int) -> dict:
     masks = [cv2.resize(src.truth_mask(i * 3), (256, 144), interpolation=cv2.INTER_AREA) for i in range(8)]
     paths = _paths(blur)
     times: dict[str, dict[str, list[float]]] = {p: {s: [] for s in STAGES} for p in paths}
+    # There and back along the 8 frames: a wrap from the last to the first would be a jump of 21 frames, whose
+    # temporal smoothing trail a live subject never leaves (it doubled the compositor's edge at 4K).
+    walk = [*range(len(images)), *range(len(images) - 2, 0, -1)]
+    moving = SMOOTHING_BY_TIER[MODERATE]  # the live output's temporal smoothing for a subject moving at this pace
     for i in range(frames + 3):
         order = list(paths.items()) if i % 2 == 0 else list(reversed(paths.items()))
         for name, (refiner, background, compositor, halo_free, full_edge) in order:
             # a new mask every other frame: odd frames are cut with the previous frame's mask, as live at 15/s
-            frame, mask = images[i % len(images)], masks[(i - i % 2) % len(masks)]
+            frame, mask = images[walk[i % len(walk)]], masks[walk[(i - i % 2) % len(walk)]]
             t0 = time.perf_counter()
-            alpha = refiner.refine(mask, frame, new_mask=i % 2 == 0)
+            alpha = refiner.refine(mask, frame, new_mask=i % 2 == 0, smoothing_scale=moving)
             t1 = time.perf_counter()
             picture = render_for_compositor(background, frame, alpha) if halo_free else background.render(frame)
             t2 = time.perf_counter()
