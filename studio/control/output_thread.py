@@ -73,7 +73,7 @@ class OutputStages:
     align: MaskAligner = field(default_factory=MaskAligner)  # whether to wait for a submitted frame's own mask
     warp: MaskWarper = field(default_factory=MaskWarper)  # moves an older mask with the picture (live.warp_mask)
     idle: IdleControl | None = None  # None: never idles (benchmarks; outputs driven frame by frame)
-    reuse: StillReuse = field(default_factory=StillReuse)  # a still scene reuses its alpha and background
+    reuse: StillReuse = field(default_factory=StillReuse)  # a still scene (a fast source: alternate frames) reuses
 
 
 @dataclass(frozen=True)
@@ -311,8 +311,9 @@ class OutputThread(Worker):
             timings["refine"] = 0.0
         else:
             new = mask is not self._last_mask
-            if self._alpha is not None and not st.reuse.refine_due(lap, self._tier, new):
-                alpha = self._alpha  # a still scene: the alpha refined a moment ago (studio.control.reuse)
+            # reuse runs on capture time: a re-emitted frame is the same picture, and tests can give the frames' times
+            if not st.reuse.refine_due(frame.t_capture, self._tier, new or self._alpha is None, self._clock.period):
+                alpha = self._alpha  # the alpha refined a moment ago: a still scene, a fast source (control/reuse.py)
             else:
                 # A mask from an earlier frame moves with the picture first (counted in the refine stage); the moved
                 # one is new to the refiner, so its edges and temporal state follow the subject (studio.compose.warp).
@@ -328,7 +329,8 @@ class OutputThread(Worker):
                 # The work alone (pre + infer + post + refine to frame size), comparable with MediaPipe's pipeline.
                 shown_compute = mask.infer_seconds + (lap - t_refine)
         animated = getattr(st.background, "animated", False)
-        if self._background is None or st.reuse.background_due(lap, self._tier, animated):
+        if st.reuse.background_due(frame.t_capture, self._tier, animated or self._background is None,
+                                   self._clock.period):
             # the subject's alpha lets a blur leave the subject out (halo-free); None before the first mask
             self._background = render_for_compositor(st.background, image, None if mask is None else alpha)
         background = self._background

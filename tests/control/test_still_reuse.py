@@ -120,3 +120,40 @@ def test_still_reuse_refreshes_at_its_rate():
     reuse.reset()
     assert reuse.background_due(0.2, "static", False)
     assert reuse.reused == {"refine": 2, "background": 1}
+
+
+def test_a_fast_source_refines_and_blurs_on_alternate_frames():
+    """60 fps, moving: a frame refines or blurs, not both (the compositor re-guides the edge with each frame's grey);
+    every frame is still composited. 30 fps does both on every frame (test_a_moving_scene_recomputes_every_frame)."""
+    source = SyntheticSource(160, 90, 60.0, motion="fast", realtime=False)
+    source.open()
+    out, masks, bg, refiner = _output(source)
+    t0 = time.perf_counter() - 100.0
+    both = 0
+    try:
+        for i in range(60):
+            calls, renders = refiner.calls, bg.renders
+            if i == 0:
+                small = np.zeros((36, 64), np.float32)
+                small[10:36, 20:44] = 1.0
+                masks.put(Mask(small, 0, t0, t0, (64, 36), 0.001))
+            out.process(Frame(source.read(), i, t0 + i / 60.0))
+            both += refiner.calls > calls and bg.renders > renders
+        assert out.stats.tier != "static" and out.stats.frames_out == 60
+        assert 25 <= refiner.calls <= 35 and 25 <= bg.renders <= 35, (refiner.calls, bg.renders)
+        assert both <= 1  # the first frame has nothing to reuse
+    finally:
+        out.release()
+
+
+def test_split_frames_follow_the_source_rate():
+    reuse = StillReuse()
+    p60, p30 = 1 / 60, 1 / 30
+    assert reuse.refine_due(0.0, "fast", True, p60) and reuse.background_due(0.0, "fast", False, p60)
+    assert not reuse.refine_due(p60, "fast", False, p60) and not reuse.background_due(p60, "fast", False, p60)
+    assert reuse.refine_due(2 * p60, "fast", False, p60) and not reuse.background_due(2 * p60, "fast", False, p60)
+    assert not reuse.refine_due(3 * p60, "fast", False, p60) and reuse.background_due(3 * p60, "fast", False, p60)
+    assert reuse.refine_due(3.5 * p60, "fast", True, p60)  # a new mask is refined at once
+    fresh = StillReuse()
+    for i in range(3):  # 30 fps: both on every frame
+        assert fresh.refine_due(i * p30, "fast", False, p30) and fresh.background_due(i * p30, "fast", False, p30)
