@@ -312,7 +312,8 @@ class OutputThread(Worker):
         else:
             new = mask is not self._last_mask
             # reuse runs on capture time: a re-emitted frame is the same picture, and tests can give the frames' times
-            if not st.reuse.refine_due(frame.t_capture, self._tier, new or self._alpha is None, self._clock.period):
+            refined = st.reuse.refine_due(frame.t_capture, self._tier, new or self._alpha is None, self._clock.period)
+            if not refined:
                 alpha = self._alpha  # the alpha refined a moment ago: a still scene, a fast source (control/reuse.py)
             else:
                 # A mask from an earlier frame moves with the picture first (counted in the refine stage); the moved
@@ -324,21 +325,27 @@ class OutputThread(Worker):
                     smoothing_scale=SMOOTHING_BY_TIER.get(self._tier, 1.0))
             t_refine = lap
             lap = _lap(timings, "refine", lap)
+            if refined:
+                st.reuse.observe("refine", lap - t_refine)
             if new:
                 self._last_mask = mask
                 # The work alone (pre + infer + post + refine to frame size), comparable with MediaPipe's pipeline.
                 shown_compute = mask.infer_seconds + (lap - t_refine)
         animated = getattr(st.background, "animated", False)
-        if st.reuse.background_due(frame.t_capture, self._tier, animated or self._background is None,
-                                   self._clock.period):
+        rendered = st.reuse.background_due(frame.t_capture, self._tier, animated or self._background is None,
+                                           self._clock.period)
+        if rendered:
             # the subject's alpha lets a blur leave the subject out (halo-free); None before the first mask
             self._background = render_for_compositor(st.background, image, None if mask is None else alpha)
         background = self._background
-        lap = _lap(timings, "background", lap)
+        t_background, lap = lap, _lap(timings, "background", lap)
+        if rendered:
+            st.reuse.observe("background", lap - t_background)
         # a capped alpha's edge is computed at full size from the refiner's coefficients (None: scaled up as it is)
         coefficients = st.refiner.coefficients if mask is not None else None
         out = st.compositor.composite(image, alpha, background, mirror=st.mirror, coefficients=coefficients)
-        lap = _lap(timings, "composite", lap)
+        t_composite, lap = lap, _lap(timings, "composite", lap)
+        st.reuse.observe("composite", lap - t_composite)
         packet = OutputFrame(out, image, alpha, frame.index, frame.t_capture, -1 if mask is None else mask.frame_index,
                              timings, lap if t_out is None else t_out)
         self._sinks.write(packet)

@@ -1,5 +1,6 @@
 """What a frame may reuse from the frames before: the refined alpha and the rendered background, in a still scene and,
-from a source over 40 fps, on alternate frames of a moving one (see SPLIT_BELOW_S).
+from a source over 40 fps or one whose frames take most of their interval, on alternate frames of a moving one (see
+SPLIT_BELOW_S and SPLIT_LOAD).
 
 With a still subject in front of a still room, the motion gate's static tier already runs inference only on change
 (plus a keep-alive); but refining the mask, blurring the background and compositing still ran on every frame, so a
@@ -23,6 +24,12 @@ REFRESH_S = 0.5  # a still scene's alpha and background are recomputed twice a s
 # and a blur's background moves slowly; a frame then costs the composite plus one of the two (1080p60: about 8-9 ms
 # instead of 12-13 on this box). 30 fps and slower refine and blur every frame, as before.
 SPLIT_BELOW_S = 0.025
+# Slower sources split too while a whole frame's work (refine + background + composite, each a running mean over the
+# frames that did it) is over this share of the frame interval, until it falls under the second: a frame that cannot
+# be made in time keeps the frame rate and refines less often (4K at 30 fps on two cores), as the picture must never
+# stutter. Measured on the stages' own costs, so splitting does not lower the estimate that started it.
+SPLIT_LOAD = (0.8, 0.65)
+COST_WEIGHT = 0.1  # the running means' weight of a new cost
 
 
 @dataclass
@@ -37,7 +44,14 @@ class StillReuse:
     _refined_at: float = -math.inf
     _rendered_at: float = -math.inf
     _refined_now = False  # the last refine_due answered True (this frame refines: a split frame then does not blur)
+    _loaded = False  # split for the load (see SPLIT_LOAD)
     reused: dict[str, int] = field(default_factory=lambda: {"refine": 0, "background": 0})
+    costs: dict[str, float] = field(default_factory=dict)  # running mean seconds per stage, when it ran
+
+    def observe(self, stage: str, seconds: float) -> None:
+        """The time ``stage`` ("refine", "background", "composite") took on a frame that did it."""
+        old = self.costs.get(stage)
+        self.costs[stage] = seconds if old is None else old + COST_WEIGHT * (seconds - old)
 
     def reset(self) -> None:
         """Recompute both on the next frame (a command was applied, the source changed)."""
@@ -67,7 +81,13 @@ class StillReuse:
         return False
 
     def _split(self, tier: str, period: float) -> bool:
-        return self.enabled and tier != STATIC and 0 < period < SPLIT_BELOW_S
+        if not self.enabled or tier == STATIC or period <= 0:
+            return False
+        if period < SPLIT_BELOW_S:
+            return True
+        work = sum(self.costs.get(stage, 0.0) for stage in ("refine", "background", "composite"))
+        self._loaded = work > SPLIT_LOAD[1 if self._loaded else 0] * period
+        return self._loaded
 
     def _due(self, now: float, tier: str, since: float, period: float = 0.0) -> bool:
         if self._split(tier, period):

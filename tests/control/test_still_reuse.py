@@ -157,3 +157,27 @@ def test_split_frames_follow_the_source_rate():
     fresh = StillReuse()
     for i in range(3):  # 30 fps: both on every frame
         assert fresh.refine_due(i * p30, "fast", False, p30) and fresh.background_due(i * p30, "fast", False, p30)
+
+
+def test_a_frame_that_takes_most_of_its_interval_splits_too():
+    """30 fps: both every frame while a whole frame's work fits; split once it takes over 80 % of the interval (4K on
+    two cores), and back only under 65 %."""
+    p30 = 1 / 30
+    reuse = StillReuse()
+    for stage, ms in (("refine", 5.0), ("background", 3.0), ("composite", 8.0)):
+        reuse.observe(stage, ms / 1000)
+    assert reuse.refine_due(0.0, "fast", False, p30) and reuse.background_due(0.0, "fast", False, p30)
+    assert reuse.refine_due(p30, "fast", False, p30) and reuse.background_due(p30, "fast", False, p30)
+    for _ in range(40):
+        reuse.observe("composite", 0.020)  # the mean climbs to ~20 ms: 5 + 3 + 20 = 28 ms > 26.7 ms
+    # both were done a frame ago: neither now, then one each
+    assert not reuse.refine_due(2 * p30, "fast", False, p30) and not reuse.background_due(2 * p30, "fast", False, p30)
+    assert reuse.refine_due(3 * p30, "fast", False, p30) and not reuse.background_due(3 * p30, "fast", False, p30)
+    assert not reuse.refine_due(4 * p30, "fast", False, p30) and reuse.background_due(4 * p30, "fast", False, p30)
+    for _ in range(40):
+        reuse.observe("composite", 0.015)  # 23 ms: under 80 %, over 65 %: still split
+    assert not reuse.refine_due(4.2 * p30, "fast", False, p30)
+    for _ in range(60):
+        reuse.observe("composite", 0.010)  # 18 ms < 21.7 ms: whole frames again
+    assert reuse.refine_due(4.4 * p30, "fast", False, p30) and reuse.background_due(4.4 * p30, "fast", False, p30)
+    assert not reuse.refine_due(4.6 * p30, "static", False, p30)  # a still scene keeps its own rate
