@@ -28,8 +28,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from studio.compose.backgrounds import BlurBackground  # noqa: E402
-from studio.compose.blend import over_image  # noqa: E402
-from studio.compose.blocks import BlockBlend  # noqa: E402
+from studio.compose.blend import Compositor, over_image  # noqa: E402
 from studio.compose.refine import MaskRefiner  # noqa: E402
 from studio.stills import eval_halo  # noqa: E402
 from studio.stills.cutout import STILL_REFINE  # noqa: E402
@@ -57,11 +56,11 @@ def edges(mattes, factors=(1, 2, 4), mask_factor: int = DEFAULT_FACTOR) -> dict:
 
 
 def _composited_alpha(bgr: np.ndarray, alpha: np.ndarray, coefficients) -> np.ndarray:
-    """The alpha the live compositor applies (blocks, the edge's pixels at full size from the guided filter's a, b),
+    """The alpha the live compositor applies (by tiles, the edge's pixels at full size from the guided filter's a, b),
     read back from composites over black and over white."""
     black, white = np.zeros_like(bgr), np.full_like(bgr, 255)
-    over_black = BlockBlend().blend(bgr, alpha, black, np.empty_like(bgr), coefficients).astype(np.float32)
-    over_white = BlockBlend().blend(bgr, alpha, white, np.empty_like(bgr), coefficients).astype(np.float32)
+    over_black = Compositor().composite(bgr, alpha, black, coefficients=coefficients).astype(np.float32)
+    over_white = Compositor().composite(bgr, alpha, white, coefficients=coefficients).astype(np.float32)
     return 1.0 - (over_white - over_black).mean(axis=2) / 255.0
 
 

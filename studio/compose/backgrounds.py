@@ -69,11 +69,13 @@ class BlurBackground:
     """
 
     name = "blur"
-    # Stop halving before the small blur gets too coarse to hide the bilinear upscale ... (against a full-size Gaussian
-    # of strength 21 on the room picture at 1920x1080: 1.2 -> mean 0.11 grey levels off, 99.9th percentile 1, blur
-    # at 960x540 in 3 ms; 0.8 -> 0.25 and 3, at 480x270 in 0.7 ms; the synthetic scene 0.16 / 2 and 0.36 / 6)
-    MIN_SIGMA = 0.8
+    MIN_SIGMA = 1.2  # stop halving before the small blur gets too coarse to hide the bilinear upscale ...
     MAX_SIDE = 1280  # ... unless the frame is still larger than this: a weak blur of a 4K frame is done at 960x540
+    # A frame over MAX_SIDE halves on to this instead: against a full-size Gaussian of strength 21 on the room picture
+    # at 1920x1080, 1.2 leaves a mean 0.11 grey levels off (99.9th percentile 1) with the blur at 960x540 in 3 ms, 0.8
+    # 0.25 (3) at 480x270 in 0.7 ms. Smaller frames keep 1.2: on the matting crops 0.8 raised the halo-free blur's
+    # halo from 2.72 to 2.92 grey levels (installers/eval_detail_cap.py), for a blur that costs little there.
+    BIG_MIN_SIGMA = 0.8
     FLOOR = 0.01  # the subject's weight in the halo-free blur: with under ~1 % background around, plain blur fills in
 
     def __init__(self, strength: int = 21) -> None:
@@ -85,7 +87,8 @@ class BlurBackground:
         sigma = 0.3 * ((self.strength - 1) * 0.5 - 1) + 0.8  # OpenCV's sigma for a kernel of this size
         self._levels: list[np.ndarray] = []
         lw, lh = w, h
-        while (sigma / 2 >= self.MIN_SIGMA or max(lw, lh) > self.MAX_SIDE) and lw >= 32 and lh >= 32:
+        min_sigma = self.MIN_SIGMA if max(w, h) <= self.MAX_SIDE else self.BIG_MIN_SIGMA
+        while (sigma / 2 >= min_sigma or max(lw, lh) > self.MAX_SIDE) and lw >= 32 and lh >= 32:
             lw, lh, sigma = lw // 2, lh // 2, sigma / 2
             self._levels.append(np.empty((lh, lw, 3), np.uint8))
         self._sigma_small = sigma if self._levels else 0
