@@ -10,7 +10,7 @@ import pytest
 from studio.compose.backgrounds import BlurBackground, ColorBackground, TransparentBackground
 from studio.compose.base import render_for_compositor
 from studio.compose.blend import Compositor
-from studio.compose.refine import LIVE_DETAIL_CAP, MaskRefiner, detail_factor
+from studio.compose.refine import LIVE_DETAIL_CAP, LIVE_GUIDED_CAP, MaskRefiner, detail_factor
 from studio.compose.tiles import TileBlend, full_alpha, tile_side
 from studio.config.settings import RefineSettings
 
@@ -176,3 +176,29 @@ def test_the_blurs_small_picture_composites_as_its_full_size_one():
     made_small = Compositor().composite(frame, alpha, small).copy()
     assert np.array_equal(made_small, Compositor().composite(frame, alpha, full))
     assert render_for_compositor(ColorBackground("#102030"), frame).shape == frame.shape
+
+
+def test_every_output_kind_takes_the_coefficients_and_matches_the_full_size_alpha():
+    """Mirrored, transparent (BGRA) and portrait frames, with the refiner's coefficients: the same pixels as the
+    full-size alpha (clip(a * grey + b) at full size) blended or put in the alpha channel."""
+    rng = np.random.default_rng(9)
+    for w, h in ((1920, 1080), (1080, 1920)):
+        frame = cv2.GaussianBlur(rng.integers(0, 256, (h, w, 3), np.uint8), (9, 9), 0)
+        cv2.circle(frame, (w // 2, h // 2), min(w, h) // 4, (240, 230, 220), -1)
+        small = np.zeros((256, 256), np.float32)
+        cv2.circle(small, (128, 128), 64, 1.0, -1)
+        refiner = MaskRefiner(RefineSettings(smoothing=0.0), detail_cap=LIVE_DETAIL_CAP, guided_cap=LIVE_GUIDED_CAP)
+        alpha = refiner.refine(small, frame)
+        co = refiner.coefficients
+        assert co is not None and alpha.shape[0] < h
+        full = full_alpha(frame, coefficients=co)
+        bg = rng.integers(0, 256, (h, w, 3), np.uint8)
+        expected = cv2.blendLinear(frame, bg, full, 1 - full).astype(int)
+        comp = Compositor()
+        mirrored = comp.composite(frame, alpha, bg, mirror=True, coefficients=co)
+        assert 0 < comp.edge_tiles and np.abs(mirrored.astype(int) - expected[:, ::-1]).max() <= 1
+        bgra = comp.composite(frame, alpha, None, coefficients=co)
+        assert np.array_equal(bgra[:, :, :3], frame)
+        assert np.abs(bgra[:, :, 3].astype(int) - cv2.convertScaleAbs(full, alpha=255.0)).max() <= 1
+        view = np.ascontiguousarray(np.pad(frame, ((0, 0), (0, 8), (0, 0))))[:, :w]  # a strided view of a frame
+        assert np.abs(comp.composite(view, alpha, bg, coefficients=co).astype(int) - expected).max() <= 1
