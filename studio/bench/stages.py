@@ -53,7 +53,7 @@ def measure(width: int, height: int, frames: int, blur: int) -> dict:
     from studio.capture.synthetic import SyntheticSource
     from studio.compose.base import render_for_compositor
     from studio.control.gate import MODERATE
-    from studio.control.output_thread import SMOOTHING_BY_TIER
+    from studio.control.compose_inputs import SMOOTHING_BY_TIER
 
     src = SyntheticSource(width, height, 30.0, motion="moving", noise=2.0, realtime=False)
     src.open()

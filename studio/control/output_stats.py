@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from studio.control.align import AlignState
-from studio.core.frame import END_TO_END, STAGES
+from studio.core.frame import AFTER, END_TO_END, STAGES
 from studio.core.stats import LatencyWindow, StageWindow
 
 
@@ -37,6 +37,7 @@ class OutputWindows:
     def __init__(self) -> None:
         self.latency = LatencyWindow(3600)
         self.stages = StageWindow(STAGES, 3600)  # the same frames as ``latency``, stage by stage
+        self.after = LatencyWindow(3600)  # the same frames: the work each did once it was out (not in its latency)
         self.mask_latency = LatencyWindow(600)
         self.mask_compute = LatencyWindow(600)
         self.mask_lag = LagWindow(3600)  # the same frames as ``latency``: how many frames older their mask was
@@ -44,6 +45,7 @@ class OutputWindows:
     def add_frame(self, timings: dict[str, float], mask_lag: int | None) -> None:
         self.latency.add(timings[END_TO_END])
         self.stages.add(timings)
+        self.after.add(timings.get(AFTER, 0.0))
         self.mask_lag.add(mask_lag)
 
     def add_mask(self, latency: float, compute: float) -> None:

@@ -26,15 +26,16 @@ from typing import Callable
 
 import numpy as np
 
-from studio.compose.base import Background, render_for_compositor
+from studio.compose.base import Background
 from studio.compose.blend import Compositor
 from studio.compose.refine import MaskRefiner
 from studio.compose.warp import MaskWarper
 from studio.control import commands as cmd
 from studio.control.align import MaskAligner
 from studio.control.clock import FrameClock
+from studio.control.compose_inputs import ComposeInputs
 from studio.control.events import EventHub
-from studio.control.gate import FAST, MODERATE, STATIC, MotionGate
+from studio.control.gate import FAST, MotionGate
 from studio.control.idle import IdleControl
 from studio.control.reuse import StillReuse
 from studio.control.output_stats import OutputStats, OutputWindows
@@ -50,10 +51,6 @@ from studio.inference.worker import InferenceJob
 from studio.output.base import OutputFrame, Sink
 
 log = logging.getLogger(__name__)
-
-# Share of the configured temporal smoothing used per motion tier: full on a still subject (steady edges, no flicker),
-# none when it moves fast (an average of past masks trails a halo behind the subject).
-SMOOTHING_BY_TIER = {STATIC: 1.0, MODERATE: 0.5, FAST: 0.0}
 
 MAX_FRAME_ERRORS = 30  # consecutive failing frames before the output gives up (a bug, not a hiccup)
 
@@ -120,9 +117,7 @@ class OutputThread(Worker):
         self._size: tuple[int, int] | None = None
         self._no_mask: np.ndarray | None = None
         self._last_frame: Frame | None = None
-        self._last_mask: Mask | None = None
-        self._alpha: np.ndarray | None = None  # the last refined alpha and background (a still scene reuses them)
-        self._background: np.ndarray | None = None
+        self._inputs = ComposeInputs()  # the refined alpha and the background (reused, or made after a frame)
         self._last_packet: OutputFrame | None = None
         self._changed = False  # a command was applied since the last composite
         self._scratch_timings: dict[str, float] = {}  # a repeated frame's laps: its own timings stay as they were
@@ -283,7 +278,7 @@ class OutputThread(Worker):
             self._size = (w, h)
             # Before the first mask the picture shows only the background: nothing of the room leaks out.
             self._no_mask = np.zeros((h, w), np.float32)
-            self._alpha = self._background = None  # nothing of another size is reused
+            self._inputs.reset()  # nothing of another size is reused
             st.reuse.reset()
         self._sinks.ensure_open(w, h, self._clock.sink_fps())
 
@@ -305,45 +300,13 @@ class OutputThread(Worker):
 
         mask = st.align.mask_for(self._feed.masks, frame, submitted)
         lap = t_masked = _lap(timings, "wait_mask", lap)
-        shown_compute = None  # a mask shown for the first time: its work, recorded once the frame is out
-        if mask is None:
-            alpha = self._no_mask
-            timings["refine"] = 0.0
-        else:
-            new = mask is not self._last_mask
-            # reuse runs on capture time: a re-emitted frame is the same picture, and tests can give the frames' times
-            refined = st.reuse.refine_due(frame.t_capture, self._tier, new or self._alpha is None, self._clock.period)
-            if not refined:
-                alpha = self._alpha  # the alpha refined a moment ago: a still scene, a fast source (control/reuse.py)
-            else:
-                # A mask from an earlier frame moves with the picture first (counted in the refine stage); the moved
-                # one is new to the refiner, so its edges and temporal state follow the subject (studio.compose.warp).
-                # Not in the static tier: nothing to follow there, and a still scene must cost next to nothing.
-                moved = None if self._tier == STATIC else st.warp.warp(mask.alpha, mask.frame_index, frame.index)
-                alpha = self._alpha = st.refiner.refine(
-                    mask.alpha if moved is None else moved, image, new_mask=new or moved is not None,
-                    smoothing_scale=SMOOTHING_BY_TIER.get(self._tier, 1.0))
-            t_refine = lap
-            lap = _lap(timings, "refine", lap)
-            if refined:
-                st.reuse.observe("refine", lap - t_refine)
-            if new:
-                self._last_mask = mask
-                # The work alone (pre + infer + post + refine to frame size), comparable with MediaPipe's pipeline.
-                shown_compute = mask.infer_seconds + (lap - t_refine)
-        animated = getattr(st.background, "animated", False)
-        rendered = st.reuse.background_due(frame.t_capture, self._tier, animated or self._background is None,
-                                           self._clock.period)
-        if rendered:
-            # the subject's alpha lets a blur leave the subject out (halo-free); None before the first mask
-            self._background = render_for_compositor(st.background, image, None if mask is None else alpha)
-        background = self._background
-        t_background, lap = lap, _lap(timings, "background", lap)
-        if rendered:
-            st.reuse.observe("background", lap - t_background)
-        # a capped alpha's edge is computed at full size from the refiner's coefficients (None: scaled up as it is)
-        coefficients = st.refiner.coefficients if mask is not None else None
-        out = st.compositor.composite(image, alpha, background, mirror=st.mirror, coefficients=coefficients)
+        made, lap = self._inputs.prepare(st, frame, mask, self._tier, self._clock.period, timings, lap)
+        shown_compute = None if made.shown is None else made.shown[1]
+        mask = made.mask  # the mask this frame is cut with (one refined after an earlier frame, while split)
+        alpha = self._no_mask if made.alpha is None else made.alpha
+        # the compositor makes the alpha at full size from the refiner's coefficients (None: it scales alpha up)
+        coefficients = st.refiner.coefficients if made.alpha is not None else None
+        out = st.compositor.composite(image, alpha, made.background, mirror=st.mirror, coefficients=coefficients)
         t_composite, lap = lap, _lap(timings, "composite", lap)
         st.reuse.observe("composite", lap - t_composite)
         packet = OutputFrame(out, image, alpha, frame.index, frame.t_capture, -1 if mask is None else mask.frame_index,
@@ -354,16 +317,18 @@ class OutputThread(Worker):
         self._last_frame = frame
         self._counts[0] += 1
         self.output_rate.tick(done)
+        if not repeated:
+            timings[END_TO_END] = done - frame.t_capture
+        self._inputs.finish(st, timings)  # work left for after the frame was out (split frames)
         if repeated:
             self._counts[1] += 1
         else:
-            timings[END_TO_END] = done - frame.t_capture
             self.windows.add_frame(timings, None if mask is None else frame.index - mask.frame_index)
             if submitted:
                 st.align.add_costs(timings["capture"] + timings["gate"],
                                    None if shown_compute is None else done - t_masked)
-        if shown_compute is not None:  # mask_ms: its frame's capture -> the first frame cut with it is out
-            self.windows.add_mask(done - mask.t_capture, shown_compute)
+        if made.shown is not None:  # mask_ms: its frame's capture -> the first frame cut with it is out
+            self.windows.add_mask(done - made.shown[0].t_capture, shown_compute)
         self._publish()
 
     def _can_reuse(self, frame: Frame) -> bool:
@@ -372,7 +337,7 @@ class OutputThread(Worker):
         next to nothing and keep the clock even on a box where compositing takes most of a frame period."""
         last = self._last_packet
         return (last is not None and last.frame_index == frame.index and not self._changed
-                and self._feed.masks.peek() is self._last_mask
+                and self._feed.masks.peek() is self._inputs.last_mask
                 and not getattr(self._stages.background, "animated", False))
 
     def _write_again(self, t_out: float | None) -> None:

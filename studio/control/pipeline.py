@@ -326,6 +326,7 @@ class LivePipeline:
             output_fps=self._output.output_rate.rate(),
             latency_ms=windows.latency.percentiles((50, 95, 99)),
             stages_ms=windows.stages.percentiles((50, 95)),
+            after_ms=windows.after.percentiles((50, 95)),
             mask_ms=windows.mask_latency.percentiles((50, 95)),
             mask_compute_ms=windows.mask_compute.percentiles((50, 95)),
             aligned_share=windows.mask_lag.aligned_share(),

@@ -72,7 +72,7 @@ class StillReuse:
         whatever else (a moving background, or nothing rendered yet)."""
         refined, self._refined_now = self._refined_now, False
         due = self._due(now, tier, self._rendered_at, period)
-        if due and refined and self._split(tier, period):
+        if due and refined and self.splitting(tier, period):
             due = now - self._rendered_at >= 2.5 * period  # the next frame blurs; never more than 3 frames old
         if animated or due:
             self._rendered_at = now
@@ -80,7 +80,8 @@ class StillReuse:
         self.reused["background"] += 1
         return False
 
-    def _split(self, tier: str, period: float) -> bool:
+    def splitting(self, tier: str, period: float) -> bool:
+        """Whether frames refine and blur on alternate frames now (see SPLIT_BELOW_S, SPLIT_LOAD)."""
         if not self.enabled or tier == STATIC or period <= 0:
             return False
         if period < SPLIT_BELOW_S:
@@ -90,6 +91,6 @@ class StillReuse:
         return self._loaded
 
     def _due(self, now: float, tier: str, since: float, period: float = 0.0) -> bool:
-        if self._split(tier, period):
+        if self.splitting(tier, period):
             return now - since >= 1.5 * period  # every other frame
         return not self.enabled or tier != STATIC or now - since >= self.refresh_s

@@ -55,6 +55,7 @@ class SessionReport:
     # and the stage medians added up, to set beside latency_ms["p50"] (they differ only as a sum of medians does).
     stages_ms: dict[str, dict[str, float | None]] = field(default_factory=dict)
     stages_p50_sum_ms: float | None = None
+    after_ms: dict[str, float | None] = field(default_factory=dict)  # work after each frame was out (PipelineStats)
     # Mask alignment over the measured frames (PipelineStats): the share cut with their own frame's mask, the mask's
     # lag in frames (p50, p95), whether alignment was on at the end (and why not), the latency budget in force.
     aligned_share: float | None = None
@@ -180,6 +181,7 @@ def run_session(pipeline: LivePipeline, duration: float | None, *, warmup_timeou
         events=[{"kind": e.kind, "message": e.message, "hint": e.hint} for e in pipeline.events
                 if e.kind not in ("info",)],
         final=final, stages_ms=final["stages_ms"], stages_p50_sum_ms=_sum_p50(final["stages_ms"]),
+        after_ms=final["after_ms"],
         aligned_share=final["aligned_share"], mask_lag_frames=final["mask_lag_frames"], align=end.align,
         align_reason=end.align_reason, latency_budget_ms=final["latency_budget_ms"])
 

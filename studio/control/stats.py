@@ -57,6 +57,9 @@ class PipelineStats:
     # Where the latency goes: stage (studio.core.frame.STAGES, in order) -> {50: p50 ms, 95: p95 ms}, over the same
     # frames as latency_ms. The stages are laps of one clock, so on each frame they add up to its latency.
     stages_ms: dict[str, dict[int, float]] = field(default_factory=dict)
+    # The work a frame did once it was out, for the next frame (split frames: studio.control.compose_inputs), over the
+    # same frames: p50, p95 ms. Not part of the latency; with it, a frame's whole cost.
+    after_ms: dict[int, float] = field(default_factory=dict)
     output_clock_fps: float = 0.0  # the rate re-emits keep: the source's, measured from frame arrivals
     # Mask alignment (studio.control.align), over the same frames as latency_ms: the share of frames cut with their
     # own frame's mask, how many frames older their mask was (p50, p95), whether the output waits for a submitted

@@ -11,6 +11,8 @@ import numpy as np
 # the latest-frame slot), so on every frame they add up to its end-to-end latency, stored under END_TO_END.
 STAGES = ("capture", "gate", "wait_mask", "refine", "background", "composite", "sinks")
 END_TO_END = "end_to_end"
+# Work a frame's output did once it was out, for the next frame (studio.control.compose_inputs): not in its latency.
+AFTER = "after"
 
 
 @dataclass(slots=True)

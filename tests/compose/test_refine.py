@@ -126,7 +126,7 @@ def test_smoothing_scale_lets_a_moving_subject_through_without_lag():
 
 
 def test_output_smoothing_falls_with_motion():
-    from studio.control.output_thread import SMOOTHING_BY_TIER
+    from studio.control.compose_inputs import SMOOTHING_BY_TIER
 
     assert SMOOTHING_BY_TIER["static"] > SMOOTHING_BY_TIER["moderate"] > SMOOTHING_BY_TIER["fast"] == 0.0
 

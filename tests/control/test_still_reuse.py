@@ -19,7 +19,7 @@ from studio.control.gate import MotionGate
 from studio.control.output_thread import MaskFeed, OutputStages, OutputThread, SourceInfo
 from studio.control.reuse import StillReuse
 from studio.control.thermal import ThermalGovernor
-from studio.core.frame import Frame, Mask
+from studio.core.frame import AFTER, Frame, Mask
 from studio.core.mailbox import LatestSlot
 from studio.output.simple import NullSink
 
@@ -181,3 +181,40 @@ def test_a_frame_that_takes_most_of_its_interval_splits_too():
         reuse.observe("composite", 0.010)  # 18 ms < 21.7 ms: whole frames again
     assert reuse.refine_due(4.4 * p30, "fast", False, p30) and reuse.background_due(4.4 * p30, "fast", False, p30)
     assert not reuse.refine_due(4.6 * p30, "static", False, p30)  # a still scene keeps its own rate
+
+
+def test_split_frames_work_after_they_are_out_but_refine_their_own_mask_first():
+    """While split (60 fps), a frame's refine or blur is done once it is out, for the next frame (timings AFTER); a
+    mask made for an earlier frame is refined after the frame that first gets it and is shown by the next one (its
+    mask_ms still recorded); a mask made for the frame itself (alignment) is refined before that frame goes out."""
+    source = SyntheticSource(160, 90, 60.0, motion="fast", realtime=False)
+    source.open()
+    out, masks, bg, refiner = _output(source)
+    t0 = time.perf_counter() - 100.0
+    small = np.zeros((36, 64), np.float32)
+    small[10:36, 20:44] = 1.0
+    try:
+        frames = []
+        for i in range(30):
+            if i == 0:
+                masks.put(Mask(small, 0, t0, t0, (64, 36), 0.001))
+            frames.append(Frame(source.read(), i, t0 + i / 60.0))
+            out.process(frames[-1])
+        assert sum(f.timings[AFTER] > 0 for f in frames[2:]) >= 20
+        shown = len(out.windows.mask_latency)
+        calls = refiner.calls
+        masks.put(Mask(small.copy(), 25, t0 + 25 / 60.0, t0, (64, 36), 0.001))  # made for an earlier frame
+        late = Frame(source.read(), 30, t0 + 30 / 60.0)
+        out.process(late)
+        assert refiner.calls == calls + 1 and late.timings[AFTER] > 0
+        assert out._last_packet.mask_frame_index == 0  # noqa: SLF001 - cut with the mask it had
+        nxt = Frame(source.read(), 31, t0 + 31 / 60.0)
+        out.process(nxt)
+        assert out._last_packet.mask_frame_index == 25  # noqa: SLF001 - the next frame shows it
+        assert len(out.windows.mask_latency) == shown + 1  # and its mask_ms is recorded
+        own = Frame(source.read(), 32, t0 + 32 / 60.0)
+        masks.put(Mask(small.copy(), 32, own.t_capture, t0, (64, 36), 0.001))
+        out.process(own)
+        assert out._last_packet.mask_frame_index == 32 and own.timings["refine"] > 0  # noqa: SLF001
+    finally:
+        out.release()

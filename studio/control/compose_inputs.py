@@ -1,0 +1,131 @@
+"""What the output thread composites a frame with: the refined alpha (the newest mask, moved with the picture and
+refined) and the rendered background; made for this frame, reused from an earlier one (studio.control.reuse), or,
+while frames are split, made right after this frame is out, for the next one.
+
+Split frames (a source over 40 fps, or frames whose work takes most of their interval: StillReuse.splitting) refine
+or blur on alternate frames. That work is done once the frame has gone to the sinks, so a frame's latency is its gate
+and composite alone, and the next frame is cut with what it made (the compositor re-guides the edge at full size with
+that frame's own grey). A mask made for this very frame (mask alignment waited for it) is refined before the frame is
+composited, and so is the first one. The time spent after a frame is its timings' AFTER, outside its latency.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from studio.compose.base import render_for_compositor
+from studio.control.gate import FAST, MODERATE, STATIC
+from studio.core.frame import AFTER, Frame, Mask
+
+# Share of the configured temporal smoothing used per motion tier: full on a still subject (steady edges, no flicker),
+# none when it moves fast (an average of past masks trails a halo behind the subject).
+SMOOTHING_BY_TIER = {STATIC: 1.0, MODERATE: 0.5, FAST: 0.0}
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A frame's inputs to the compositor. ``mask``: the mask ``alpha`` was refined from (None: no mask yet, and no
+    alpha). ``shown``: a mask this frame shows for the first time, and its work (pre + infer + post + refine)."""
+
+    alpha: np.ndarray | None
+    background: np.ndarray | None
+    mask: Mask | None
+    shown: tuple[Mask, float] | None
+
+
+@dataclass
+class _After:
+    mask: Mask | None  # to refine for ``frame``
+    render: bool  # the background, for ``frame``
+    frame: Frame
+    tier: str
+
+
+class ComposeInputs:
+    """On the output thread only. ``prepare`` before compositing a frame, ``finish`` once it is out."""
+
+    def __init__(self) -> None:
+        self.alpha: np.ndarray | None = None
+        self.background: np.ndarray | None = None
+        self.last_mask: Mask | None = None  # the mask ``alpha`` was refined from
+        self._after: _After | None = None
+        self._unshown: tuple[Mask, float] | None = None  # refined after its frame: the next frame shows it first
+
+    def reset(self) -> None:
+        """Nothing is reused (a frame of another size)."""
+        self.alpha = self.background = None
+        self._after = None
+
+    def prepare(self, st, frame: Frame, mask: Mask | None, tier: str, period: float, timings: dict[str, float],
+                start: float) -> tuple[Prepared, float]:
+        """``st``: the OutputStages. Records the "refine" and "background" stages in ``timings`` as laps from
+        ``start`` (where the previous stage ended); returns the inputs and where the background stage ended."""
+        shown, self._unshown = self._unshown, None
+        split = st.reuse.splitting(tier, period)
+        later_mask = None
+        t0 = start
+        if mask is not None:
+            new = mask is not self.last_mask
+            own = mask.frame_index == frame.index  # alignment waited for it: refined before the frame goes out
+            # reuse runs on capture time: a re-emitted frame is the same picture; tests give the frames' times
+            due = st.reuse.refine_due(frame.t_capture, tier, new or self.alpha is None, period)
+            if due and split and self.alpha is not None and not own:
+                later_mask = mask
+            elif due:
+                work = self._refine(st, mask, frame, tier)
+                if new:
+                    shown = (mask, mask.infer_seconds + work)
+        t1 = time.perf_counter()
+        timings["refine"] = t1 - t0
+        animated = getattr(st.background, "animated", False)
+        render = st.reuse.background_due(frame.t_capture, tier, animated or self.background is None, period)
+        render_later = render and split and self.background is not None and not animated
+        if render and not render_later:
+            self._render(st, frame, mask)
+        end = time.perf_counter()
+        timings["background"] = end - t1
+        if later_mask is not None or render_later:
+            self._after = _After(later_mask, render_later, frame, tier)
+        if mask is None or self.last_mask is None:
+            return Prepared(None, self.background, None, shown), end
+        return Prepared(self.alpha, self.background, self.last_mask, shown), end
+
+    def finish(self, st, timings: dict[str, float]) -> None:
+        """The work this frame left for after it was out (see the module's doc), timed as AFTER."""
+        after, self._after = self._after, None
+        timings[AFTER] = 0.0
+        if after is None:
+            return
+        t0 = time.perf_counter()
+        if after.mask is not None:
+            new = after.mask is not self.last_mask
+            work = self._refine(st, after.mask, after.frame, after.tier)
+            if new:
+                self._unshown = (after.mask, after.mask.infer_seconds + work)
+        if after.render:
+            self._render(st, after.frame, self.last_mask)
+        timings[AFTER] = time.perf_counter() - t0
+
+    def _refine(self, st, mask: Mask, frame: Frame, tier: str) -> float:
+        """Refine ``mask`` for ``frame``: the seconds it took. A mask from an earlier frame moves with the picture
+        first (studio.compose.warp); the moved one is new to the refiner, so its edges and temporal state follow the
+        subject. Not in the static tier: nothing to follow there, and a still scene must cost next to nothing."""
+        t0 = time.perf_counter()
+        new = mask is not self.last_mask
+        moved = None if tier == STATIC else st.warp.warp(mask.alpha, mask.frame_index, frame.index)
+        self.alpha = st.refiner.refine(mask.alpha if moved is None else moved, frame.image,
+                                       new_mask=new or moved is not None,
+                                       smoothing_scale=SMOOTHING_BY_TIER.get(tier, 1.0))
+        self.last_mask = mask
+        seconds = time.perf_counter() - t0
+        st.reuse.observe("refine", seconds)
+        return seconds
+
+    def _render(self, st, frame: Frame, mask: Mask | None) -> None:
+        # the subject's alpha lets a blur leave the subject out (halo-free); None before the first mask
+        t0 = time.perf_counter()
+        self.background = render_for_compositor(st.background, frame.image, None if mask is None else self.alpha)
+        st.reuse.observe("background", time.perf_counter() - t0)
