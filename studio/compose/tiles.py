@@ -25,8 +25,9 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-# An alpha this close to 1 (or 0) blends to the frame (or the background) within half a grey level.
-TOLERANCE = 0.5 / 255
+# An alpha this close to 1 (or 0) blends to the frame (or the background) within one grey level. Against half a grey
+# level, 12 % fewer edge tiles (1080p and 4K, a moving person): the bounds are loosest where a is small but not 0.
+TOLERANCE = 1.0 / 255
 # Tile sides tried in this order: the first that divides the frame's width and height is used. Larger tiles cost less
 # to classify and gather; smaller ones blend fewer pixels that need none.
 TILE_SIDES = (24, 16, 20, 30, 32, 12, 8)
