@@ -93,6 +93,10 @@ def test_stage_breakdown_lists_every_stage_in_order_with_its_sum():
     stats.stages_ms.pop("sinks")
     assert "<i>5.2</i>" in stage_table(stats)
     assert stage_table(types.SimpleNamespace(stages_ms={})) == ""
+    assert "after the frame" not in stage_table(stats)
+    stats.after_ms = {50: 4.8, 95: 7.7}  # split frames: work done once a frame is out, outside the latency
+    table = stage_table(stats)
+    assert "after the frame, for the next" in table and "<i>7.7</i>" in table and "<i>5.2</i>" in table
 
 
 def test_alignment_figures_and_state_in_words():

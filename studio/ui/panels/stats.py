@@ -154,9 +154,15 @@ def stage_table(stats) -> str:
                    for label, p50, p95 in rows)
     total = [p50 for _, p50, _ in rows]
     total_text = "—" if None in total else f"{sum(total):.1f}"
+    after = field(stats, "after_ms") or {}
+    after_p50, after_p95 = _num(_pct(after, 50)), _num(_pct(after, 95))
+    # split frames refine or blur once they are out, for the next frame: their work, outside the latency
+    after_row = "" if not after_p95 else (f"<tr><td><i>after the frame, for the next</i></td><td align=right>"
+                                           f"<i>{cell(after_p50)}</i></td><td align=right><i>{cell(after_p95)}</i>"
+                                           "</td></tr>")
     return ("<table cellspacing=0 cellpadding=1><tr><th align=left>where the latency goes</th><th>p50 ms</th>"
             f"<th>p95 ms</th></tr>{body}<tr><td><i>stages added up</i></td><td align=right><i>{total_text}</i></td>"
-            "<td></td></tr></table>")
+            f"<td></td></tr>{after_row}</table>")
 
 
 class StatsPanel(QWidget):
