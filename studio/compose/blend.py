@@ -14,7 +14,7 @@ import cv2
 import numpy as np
 
 from studio.compose.fit import cover_fit
-from studio.compose.tiles import TileBlend, full_alpha
+from studio.compose.tiles import TileBlend
 
 
 def _as_float_alpha(alpha: np.ndarray) -> np.ndarray:
@@ -32,8 +32,8 @@ class Compositor:
         self.edge_tiles = 0  # tiles the last composite blended (-1: the whole frame; 0 with no background)
 
     def _allocate(self, w: int, h: int) -> None:
+        # A full-size float alpha is made only where no tile fits (TileBlend.full_buffers: 66 MB at 4K, on first use)
         self._size = (w, h)
-        self._full = np.empty((2, h, w), np.float32)  # a full-size alpha and 1 - alpha, when one is needed
         self._bgr = np.empty((h, w, 3), np.uint8)
         self._bgra = np.empty((h, w, 4), np.uint8)
         self._alpha8 = np.empty((h, w), np.uint8)
@@ -53,34 +53,31 @@ class Compositor:
             self._allocate(w, h)
         alpha = alpha.astype(np.float32, copy=False)
         if background is None:
-            full = full_alpha(frame_bgr, alpha=alpha, coefficients=coefficients, buffers=self._full)
-            cv2.cvtColor(frame_bgr, cv2.COLOR_BGR2BGRA, dst=self._bgra)
+            full = self._tiles.full_alpha(frame_bgr, alpha=alpha, coefficients=coefficients)
+            out, mirrored = cv2.cvtColor(frame_bgr, cv2.COLOR_BGR2BGRA, dst=self._bgra), self._mirror4
             cv2.convertScaleAbs(full, dst=self._alpha8, alpha=255.0)  # rounds and saturates
-            np.copyto(self._bgra[:, :, 3], self._alpha8)
-            out, mirrored = self._bgra, self._mirror4
+            np.copyto(out[:, :, 3], self._alpha8)
             self.edge_tiles = 0
         else:
-            self._put_background(background, w, h)
+            out, mirrored = self._bgr, self._mirror3
+            self._put_background(background, out)
             field = coefficients[0] if coefficients is not None else alpha
             if TileBlend.fits(frame_bgr.shape, field.shape):
-                self.edge_tiles = self._tiles.blend(frame_bgr, self._bgr, alpha=alpha, coefficients=coefficients)
+                self.edge_tiles = self._tiles.blend(frame_bgr, out, alpha=alpha, coefficients=coefficients)
             else:
-                full = full_alpha(frame_bgr, alpha=alpha, coefficients=coefficients, buffers=self._full)
-                inv = np.subtract(np.float32(1.0), full, out=self._full[1])
-                cv2.blendLinear(frame_bgr, self._bgr, full, inv, dst=self._bgr)
+                self._tiles.blend_whole(frame_bgr, out, alpha=alpha, coefficients=coefficients)
                 self.edge_tiles = -1
-            out, mirrored = self._bgr, self._mirror3
         if mirror:
-            cv2.flip(out, 1, dst=mirrored)
-            return mirrored
+            return cv2.flip(out, 1, dst=mirrored)
         return out
 
-    def _put_background(self, background: np.ndarray, w: int, h: int) -> None:
-        bh, bw = background.shape[:2]
+    @staticmethod
+    def _put_background(background: np.ndarray, out: np.ndarray) -> None:
+        (bh, bw), (h, w) = background.shape[:2], out.shape[:2]
         if (bw, bh) == (w, h):
-            np.copyto(self._bgr, background)
+            np.copyto(out, background)
         elif bw <= w and bh <= h:
-            cv2.resize(background, (w, h), dst=self._bgr, interpolation=cv2.INTER_LINEAR)
+            cv2.resize(background, (w, h), dst=out, interpolation=cv2.INTER_LINEAR)
         else:
             raise ValueError(f"background is {bw}x{bh}, frame is {w}x{h}")
 

@@ -74,6 +74,7 @@ class TileBlend:
 
     def __init__(self) -> None:
         self._key: tuple | None = None
+        self._full: np.ndarray | None = None
 
     def _prepare(self, w: int, h: int, gw: int, gh: int, planes: int) -> None:
         self._key = (w, h, gw, gh, planes)
@@ -86,7 +87,6 @@ class TileBlend:
         # the planes padded on the far sides, so that every tile's window of span points lies inside them
         self._padded = np.empty((planes, gh + self._rows.span, gw + self._cols.span), np.float32)
         self._capacity = 0
-        self._full: np.ndarray | None = None
         padded_w = self._padded.shape[2]
         # a tile's window of grid points as flat offsets into a padded plane; the column weights transposed
         self._window = np.arange(self._rows.span)[:, None] * padded_w + np.arange(self._cols.span)[None, :]
@@ -138,7 +138,7 @@ class TileBlend:
         solid = lo >= 1.0 - TOLERANCE
         edge = ~solid & (hi > TOLERANCE)
         if np.count_nonzero(edge) > MAX_EDGE_SHARE * edge.size:
-            self._blend_whole(frame, out, alpha, coefficients)
+            self.blend_whole(frame, out, alpha=alpha, coefficients=coefficients)
             return -1
         iy, ix = np.nonzero(edge)
         _copy_runs(frame, out, solid, t)
@@ -187,14 +187,22 @@ class TileBlend:
         cv2.blendLinear(pixels(fg), pixels(bg), weight, inv, dst=pixels(mixed))
         np.put(out_rows, idx, mixed.view(out_rows.dtype).reshape(n, t))
 
-    def _blend_whole(self, frame: np.ndarray, out: np.ndarray, alpha: np.ndarray | None,
-                     coefficients: tuple[np.ndarray, np.ndarray] | None) -> None:
+    def blend_whole(self, frame: np.ndarray, out: np.ndarray, *, alpha: np.ndarray | None = None,
+                    coefficients: tuple[np.ndarray, np.ndarray] | None = None) -> None:
         """cv2.blendLinear over the whole frame, with the alpha made at full size (in place over the background)."""
-        h, w = frame.shape[:2]
-        full = full_alpha(frame, alpha=alpha, coefficients=coefficients, buffers=self._buffers(h, w))
-        cv2.blendLinear(frame, out, full, np.subtract(np.float32(1.0), full, out=self._full[1]), dst=out)
+        full = self.full_alpha(frame, alpha=alpha, coefficients=coefficients)
+        inv = np.subtract(np.float32(1.0), full, out=self._full_buffers(*frame.shape[:2])[1])
+        cv2.blendLinear(frame, out, full, inv, dst=out)
 
-    def _buffers(self, h: int, w: int) -> np.ndarray:
+    def full_alpha(self, frame: np.ndarray, *, alpha: np.ndarray | None = None,
+                   coefficients: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:
+        """full_alpha() in this blender's buffer, which is made on first use (the tiles never need it: 66 MB at 4K);
+        an alpha at the frame's size is returned as it is."""
+        h, w = frame.shape[:2]
+        buffers = None if coefficients is None and alpha.shape == (h, w) else self._full_buffers(h, w)
+        return full_alpha(frame, alpha=alpha, coefficients=coefficients, buffers=buffers)
+
+    def _full_buffers(self, h: int, w: int) -> np.ndarray:
         if self._full is None or self._full.shape[1:] != (h, w):
             self._full = np.empty((2, h, w), np.float32)
         return self._full
@@ -206,12 +214,12 @@ def full_alpha(frame: np.ndarray, *, alpha: np.ndarray | None = None,
     """The alpha at the frame's size, float32 in [0, 1]: ``alpha`` scaled up bilinearly, or clip(A * grey + B) with
     the coefficients scaled up so (the guided filter's full-size step). ``buffers``: (2, H, W) float32 to reuse."""
     h, w = frame.shape[:2]
+    if coefficients is None and alpha.shape == (h, w):
+        return alpha
     if buffers is None:
         buffers = np.empty((2, h, w), np.float32)
     full, scratch = buffers[0], buffers[1]
     if coefficients is None:
-        if alpha.shape == (h, w):
-            return alpha
         return cv2.resize(alpha, (w, h), dst=full, interpolation=cv2.INTER_LINEAR)
     a, b = coefficients
     cv2.resize(a, (w, h), dst=full, interpolation=cv2.INTER_LINEAR)

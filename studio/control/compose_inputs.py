@@ -66,7 +66,6 @@ class ComposeInputs:
         shown, self._unshown = self._unshown, None
         split = st.reuse.splitting(tier, period)
         later_mask = None
-        t0 = start
         if mask is not None:
             new = mask is not self.last_mask
             own = mask.frame_index == frame.index  # alignment waited for it: refined before the frame goes out
@@ -75,11 +74,9 @@ class ComposeInputs:
             if due and split and self.alpha is not None and not own:
                 later_mask = mask
             elif due:
-                work = self._refine(st, mask, frame, tier)
-                if new:
-                    shown = (mask, mask.infer_seconds + work)
+                shown = self._refine(st, mask, frame, tier) or shown
         t1 = time.perf_counter()
-        timings["refine"] = t1 - t0
+        timings["refine"] = t1 - start
         animated = getattr(st.background, "animated", False)
         render = st.reuse.background_due(frame.t_capture, tier, animated or self.background is None, period)
         render_later = render and split and self.background is not None and not animated
@@ -101,16 +98,14 @@ class ComposeInputs:
             return
         t0 = time.perf_counter()
         if after.mask is not None:
-            new = after.mask is not self.last_mask
-            work = self._refine(st, after.mask, after.frame, after.tier)
-            if new:
-                self._unshown = (after.mask, after.mask.infer_seconds + work)
+            self._unshown = self._refine(st, after.mask, after.frame, after.tier)
         if after.render:
             self._render(st, after.frame, self.last_mask)
         timings[AFTER] = time.perf_counter() - t0
 
-    def _refine(self, st, mask: Mask, frame: Frame, tier: str) -> float:
-        """Refine ``mask`` for ``frame``: the seconds it took. A mask from an earlier frame moves with the picture
+    def _refine(self, st, mask: Mask, frame: Frame, tier: str) -> tuple[Mask, float] | None:
+        """Refine ``mask`` for ``frame``; a mask refined for the first time comes back with its work (pre + infer +
+        post + refine), for mask_ms once a frame shows it. A mask from an earlier frame moves with the picture
         first (studio.compose.warp); the moved one is new to the refiner, so its edges and temporal state follow the
         subject. Not in the static tier: nothing to follow there, and a still scene must cost next to nothing."""
         t0 = time.perf_counter()
@@ -122,7 +117,7 @@ class ComposeInputs:
         self.last_mask = mask
         seconds = time.perf_counter() - t0
         st.reuse.observe("refine", seconds)
-        return seconds
+        return (mask, mask.infer_seconds + seconds) if new else None
 
     def _render(self, st, frame: Frame, mask: Mask | None) -> None:
         # the subject's alpha lets a blur leave the subject out (halo-free); None before the first mask

@@ -197,6 +197,7 @@ def test_every_output_kind_takes_the_coefficients_and_matches_the_full_size_alph
         comp = Compositor()
         mirrored = comp.composite(frame, alpha, bg, mirror=True, coefficients=co)
         assert 0 < comp.edge_tiles and np.abs(mirrored.astype(int) - expected[:, ::-1]).max() <= 1
+        assert comp._tiles._full is None  # noqa: SLF001 - the tiles never make a full-size float alpha
         bgra = comp.composite(frame, alpha, None, coefficients=co)
         assert np.array_equal(bgra[:, :, :3], frame)
         assert np.abs(bgra[:, :, 3].astype(int) - cv2.convertScaleAbs(full, alpha=255.0)).max() <= 1
