@@ -41,13 +41,15 @@ class Compositor:
         self._mirror4 = np.empty((h, w, 4), np.uint8)
 
     def composite(self, frame_bgr: np.ndarray, alpha: np.ndarray, background: np.ndarray | None, *,
-                  mirror: bool = False, coefficients: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:
+                  mirror: bool = False, coefficients: tuple[np.ndarray, np.ndarray] | None = None,
+                  field_key=None) -> np.ndarray:
         """BGR uint8 (frame over ``background``), or BGRA uint8 with the alpha as the alpha channel when
         ``background`` is None. ``alpha`` is HxW float32 in [0, 1], at the frame's size or smaller (the refiner's
         detail cap): it is scaled up bilinearly as it is used. ``coefficients``: the refiner's (MaskRefiner.
         coefficients) that made such an alpha: the alpha is then clip(a * grey + b) at full size, the edge detail a
         smaller alpha lacks. ``background`` may be smaller than the frame, of its aspect (the blur's small picture):
-        it is scaled up bilinearly into the output."""
+        it is scaled up bilinearly into the output. ``field_key``: equal for an equal alpha and coefficients (the
+        refiner's generation): the tiles' plan for them is kept (TileBlend.blend)."""
         h, w = frame_bgr.shape[:2]
         if self._size != (w, h):
             self._allocate(w, h)
@@ -63,7 +65,8 @@ class Compositor:
             self._put_background(background, out)
             field = coefficients[0] if coefficients is not None else alpha
             if TileBlend.fits(frame_bgr.shape, field.shape):
-                self.edge_tiles = self._tiles.blend(frame_bgr, out, alpha=alpha, coefficients=coefficients)
+                self.edge_tiles = self._tiles.blend(frame_bgr, out, alpha=alpha, coefficients=coefficients,
+                                                    field_key=field_key)
             else:
                 self._tiles.blend_whole(frame_bgr, out, alpha=alpha, coefficients=coefficients)
                 self.edge_tiles = -1

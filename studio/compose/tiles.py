@@ -68,6 +68,15 @@ class _Axis:
         return cls(start, span, weights)
 
 
+@dataclass(frozen=True)
+class _Plan:
+    """How a field cuts frames: the runs of solid tiles (y0, x0, x1 in pixels) and the number of edge tiles, whose
+    rows of pixels and scaled-up planes are in the TileBlend's stack buffers."""
+
+    runs: list[tuple[int, int, int]]
+    edge_tiles: int
+
+
 class TileBlend:
     """Tables per (frame size, field size); ``blend`` writes into ``out`` (which holds the background) and returns
     the number of edge tiles it blended (-1: the whole frame was blended)."""
@@ -75,9 +84,12 @@ class TileBlend:
     def __init__(self) -> None:
         self._key: tuple | None = None
         self._full: np.ndarray | None = None
+        self._plan: _Plan | None = None
+        self._plan_key = self._plan_guided = None
 
     def _prepare(self, w: int, h: int, gw: int, gh: int, planes: int) -> None:
         self._key = (w, h, gw, gh, planes)
+        self._plan_key = None  # a plan is for one frame and field size
         self.tile = t = tile_side(w, h)
         self._rows, self._cols = _Axis.make(gh, h, t), _Axis.make(gw, w, t)
         self._kernel = np.ones((self._rows.span, self._cols.span), np.uint8)
@@ -108,6 +120,7 @@ class TileBlend:
         self._half = np.empty((planes, cap, t, cols), np.float32)
         self._scaled = np.empty((planes, cap, t, t), np.float32)
         self._inv = np.empty((cap, t, t), np.float32)
+        self._weight = np.empty((cap, t, t), np.float32)
 
     @staticmethod
     def fits(frame_shape: tuple[int, ...], field_shape: tuple[int, ...]) -> bool:
@@ -116,54 +129,67 @@ class TileBlend:
         return tile_side(w, h) is not None and field_shape[0] <= h and field_shape[1] <= w
 
     def blend(self, frame: np.ndarray, out: np.ndarray, *, alpha: np.ndarray | None = None,
-              coefficients: tuple[np.ndarray, np.ndarray] | None = None) -> int:
+              coefficients: tuple[np.ndarray, np.ndarray] | None = None, field_key=None) -> int:
         """``out`` (HxWx3 uint8, holding the background) becomes frame over background. The alpha comes either as
         ``coefficients`` (a, b): clip(a * grey + b) with grey the frame's grey in 0..255, or as ``alpha`` (float32
-        in [0, 1], at the frame's size or smaller); either is scaled up bilinearly."""
+        in [0, 1], at the frame's size or smaller); either is scaled up bilinearly.
+
+        ``field_key``: anything that is equal for equal fields (the refiner's generation). A frame whose field has
+        the key of the last one keeps its plan (which tiles are solid or edge, and the edge's coefficients scaled up
+        to full size): split frames cut several frames with one refine, and only the frame's own part is redone."""
         h, w = frame.shape[:2]
         planes = coefficients if coefficients is not None else (alpha,)
         gh, gw = planes[0].shape
         if self._key != (w, h, gw, gh, len(planes)):
             self._prepare(w, h, gw, gh, len(planes))
-        t = self.tile
         frame = np.ascontiguousarray(frame)
+        guided = coefficients is not None
+        if field_key is None or field_key != self._plan_key or self._plan_guided != guided:
+            self._plan = self._classify(planes, guided)
+            self._plan_key, self._plan_guided = field_key, guided
+        plan = self._plan
+        if plan is None:
+            self.blend_whole(frame, out, alpha=alpha, coefficients=coefficients)
+            return -1
+        t = self.tile
+        for y0, x0, x1 in plan.runs:
+            out[y0:y0 + t, x0:x1] = frame[y0:y0 + t, x0:x1]
+        if plan.edge_tiles:
+            self._mix_edge(frame, out, plan.edge_tiles, guided)
+        return plan.edge_tiles
+
+    def _classify(self, planes: tuple[np.ndarray, ...], guided: bool) -> "_Plan | None":
+        """The plan for a field: its solid runs and its edge tiles, with their alpha (or coefficients) scaled up to
+        full size in the stack's buffers; None when the edge covers too much of the frame to pay (blend it whole)."""
         top, least, largest, _ = self._grid
-        if coefficients is not None:
-            a, b = coefficients
+        if guided:
+            a, b = planes
             cv2.scaleAdd(a, 255.0, b, dst=top)  # the alpha at grey 255; at grey 0 it is b
             lo_grid, hi_grid = cv2.min(b, top, dst=least), cv2.max(b, top, dst=largest)
         else:
-            lo_grid = hi_grid = alpha
+            lo_grid = hi_grid = planes[0]
         lo, hi = self._tile_range(lo_grid, cv2.erode, 0), self._tile_range(hi_grid, cv2.dilate, 1)
         solid = lo >= 1.0 - TOLERANCE
         edge = ~solid & (hi > TOLERANCE)
         if np.count_nonzero(edge) > MAX_EDGE_SHARE * edge.size:
-            self.blend_whole(frame, out, alpha=alpha, coefficients=coefficients)
-            return -1
+            return None
         iy, ix = np.nonzero(edge)
-        _copy_runs(frame, out, solid, t)
         if len(iy):
-            self._blend_edge(frame, out, planes, iy, ix, coefficients is not None)
-        return len(iy)
+            self._scale_edge(planes, iy, ix)
+        return _Plan(_solid_runs(solid, self.tile), len(iy))
 
     def _tile_range(self, grid: np.ndarray, op, slot: int) -> np.ndarray:
         """The least (cv2.erode) or largest (cv2.dilate) grid value each tile reads: (tile rows, tile columns)."""
         spread = op(grid, self._kernel, dst=self._grid[3], anchor=(0, 0), borderType=cv2.BORDER_REPLICATE)
         return np.take(spread.reshape(-1), self._corner, out=self._range[slot])
 
-    def _blend_edge(self, frame: np.ndarray, out: np.ndarray, planes: tuple[np.ndarray, ...], iy: np.ndarray,
-                    ix: np.ndarray, guided: bool) -> None:
+    def _scale_edge(self, planes: tuple[np.ndarray, ...], iy: np.ndarray, ix: np.ndarray) -> None:
+        """The edge tiles' rows of pixels (as items, see _row_items) and their planes scaled up to full size
+        (self._scaled[:, :n]), for the frames the plan cuts."""
         t, n = self.tile, len(iy)
-        h, w = frame.shape[:2]
         self._stack(n, len(planes))
-        # A tile's row of pixels as one item (T * 3 bytes): the tiles gather and scatter by flat index, np.take and
-        # np.put into kept buffers (fancy indexing of an (H, W/T, T * 3) view would allocate every frame).
-        nx = w // t
-        idx = np.add((iy * (t * nx) + ix)[:, None], np.arange(t) * nx, out=self._rows_at[:n])
-        frame_rows, out_rows = _row_items(frame, t), _row_items(out, t)
-        fg, bg, mixed = self._fg[:n], self._bg[:n], self._mixed[:n]
-        np.take(frame_rows, idx, out=fg.view(frame_rows.dtype).reshape(n, t))
-        np.take(out_rows, idx, out=bg.view(out_rows.dtype).reshape(n, t))
+        nx = self._key[0] // t
+        np.add((iy * (t * nx) + ix)[:, None], np.arange(t) * nx, out=self._rows_at[:n])
         rows, cols = self._rows, self._cols
         padded_w = self._padded.shape[2]
         points = np.add((rows.start[iy] * padded_w + cols.start[ix])[:, None, None], self._window,
@@ -175,14 +201,27 @@ class TileBlend:
             patch = np.take(padded.reshape(-1), points, out=self._patch[j, :n])  # (n, span rows, span cols)
             half = np.matmul(row_weights, patch, out=self._half[j, :n])
             np.matmul(half, col_weights, out=self._scaled[j, :n])
+
+    def _mix_edge(self, frame: np.ndarray, out: np.ndarray, n: int, guided: bool) -> None:
+        """Blend the plan's n edge tiles of this frame: gathered, alpha made, blended as one strip, put back."""
+        t = self.tile
+        # A tile's row of pixels as one item (T * 3 bytes): the tiles gather and scatter by flat index, np.take and
+        # np.put into kept buffers (fancy indexing of an (H, W/T, T * 3) view would allocate every frame).
+        idx = self._rows_at[:n]
+        frame_rows, out_rows = _row_items(frame, t), _row_items(out, t)
+        fg, bg, mixed = self._fg[:n], self._bg[:n], self._mixed[:n]
+        np.take(frame_rows, idx, out=fg.view(frame_rows.dtype).reshape(n, t))
+        np.take(out_rows, idx, out=bg.view(out_rows.dtype).reshape(n, t))
         # a tile as one row of T * T pixels from here on: OpenCV splits work by rows, and rows of T pixels cost 1.5x
-        weight = self._scaled[0, :n].reshape(n, t * t)
+        weight = self._weight[:n].reshape(n, t * t)  # the plan's scaled planes stay as they are, for the next frame
         pixels = lambda tiles: tiles.reshape(n, t * t, 3)  # noqa: E731
         if guided:
             grey = cv2.cvtColor(pixels(fg), cv2.COLOR_BGR2GRAY, dst=self._grey[:n].reshape(n, t * t))
-            np.multiply(weight, grey, out=weight)
+            np.multiply(self._scaled[0, :n].reshape(n, t * t), grey, out=weight)
             np.add(weight, self._scaled[1, :n].reshape(n, t * t), out=weight)
-        np.clip(weight, 0.0, 1.0, out=weight)
+            np.clip(weight, 0.0, 1.0, out=weight)
+        else:
+            np.clip(self._scaled[0, :n].reshape(n, t * t), 0.0, 1.0, out=weight)
         inv = np.subtract(np.float32(1.0), weight, out=self._inv[:n].reshape(n, t * t))
         cv2.blendLinear(pixels(fg), pixels(bg), weight, inv, dst=pixels(mixed))
         np.put(out_rows, idx, mixed.view(out_rows.dtype).reshape(n, t))
@@ -235,11 +274,10 @@ def _row_items(image: np.ndarray, t: int) -> np.ndarray:
     return image.reshape(h, w // t, t * 3).view(f"V{t * 3}").reshape(-1)
 
 
-def _copy_runs(frame: np.ndarray, out: np.ndarray, solid: np.ndarray, t: int) -> None:
-    """Copy the frame into ``out`` on the solid tiles, one slice per run of solid tiles along a row of tiles."""
+def _solid_runs(solid: np.ndarray, t: int) -> list[tuple[int, int, int]]:
+    """The runs of solid tiles along each row of tiles, as (y0, x0, x1) in pixels: the frame is copied there one
+    slice per run."""
     edges = np.diff(np.pad(solid.astype(np.int8), ((0, 0), (1, 1))), axis=1)
     starts_y, starts_x = np.nonzero(edges == 1)
     _, ends_x = np.nonzero(edges == -1)  # row by row, in the same order as the starts
-    for ty, x0, x1 in zip(starts_y.tolist(), (starts_x * t).tolist(), (ends_x * t).tolist()):
-        y0 = ty * t
-        out[y0:y0 + t, x0:x1] = frame[y0:y0 + t, x0:x1]
+    return list(zip((starts_y * t).tolist(), (starts_x * t).tolist(), (ends_x * t).tolist()))

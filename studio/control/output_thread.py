@@ -306,7 +306,9 @@ class OutputThread(Worker):
         alpha = self._no_mask if made.alpha is None else made.alpha
         # the compositor makes the alpha at full size from the refiner's coefficients (None: it scales alpha up)
         coefficients = st.refiner.coefficients if made.alpha is not None else None
-        out = st.compositor.composite(image, alpha, made.background, mirror=st.mirror, coefficients=coefficients)
+        field_key = None if made.alpha is None else (id(st.refiner), st.refiner.generation)
+        out = st.compositor.composite(image, alpha, made.background, mirror=st.mirror, coefficients=coefficients,
+                                      field_key=field_key)
         t_composite, lap = lap, _lap(timings, "composite", lap)
         st.reuse.observe("composite", lap - t_composite)
         packet = OutputFrame(out, image, alpha, frame.index, frame.t_capture, -1 if mask is None else mask.frame_index,

@@ -10,7 +10,7 @@ import pytest
 from studio.compose.backgrounds import BlurBackground, ColorBackground, TransparentBackground
 from studio.compose.base import render_for_compositor
 from studio.compose.blend import Compositor
-from studio.compose.refine import LIVE_DETAIL_CAP, LIVE_GUIDED_CAP, MaskRefiner, detail_factor
+from studio.compose.refine import LIVE_DETAIL_CAP, LIVE_GUIDED_CAP, MaskRefiner, detail_factor, guided_factor
 from studio.compose.tiles import TileBlend, full_alpha, tile_side
 from studio.config.settings import RefineSettings
 
@@ -52,6 +52,36 @@ def test_tiles_make_the_guided_step_at_full_size_from_the_coefficients(w, h, gri
     full = full_alpha(frame, coefficients=(a, b))
     expected = cv2.blendLinear(frame, bg, full, 1 - full)
     assert np.abs(out.astype(int) - expected).max() <= 1
+
+
+@pytest.mark.parametrize("guided", [True, False])
+def test_a_kept_field_cuts_the_next_frame_as_a_fresh_plan_would(guided):
+    """Split frames: one refine cuts two frames. With the same field_key the second frame reuses the plan (tiles and
+    scaled-up planes) and comes out as if planned afresh; a new key plans again."""
+    rng = np.random.default_rng(11)
+    w, h, (gh, gw) = 480, 288, (72, 120)
+    frames = [cv2.GaussianBlur(rng.integers(0, 256, (h, w, 3), np.uint8), (5, 5), 0) for _ in range(2)]
+    bg = rng.integers(0, 256, (h, w, 3), np.uint8)
+    b = cv2.resize(_soft_disc(gw, gh), (gw, gh))
+    a = np.where((b > 0) & (b < 1), rng.normal(0, 0.004, (gh, gw)), 0).astype(np.float32)
+    field = {"coefficients": (a, b)} if guided else {"alpha": b}
+
+    def cut(blender, frame, key, **planes):
+        out = bg.copy()
+        return blender.blend(frame, out, field_key=key, **planes), out
+
+    kept = TileBlend()
+    cut(kept, frames[0], 7, **field)
+    edge, second = cut(kept, frames[1], 7, **field)
+    fresh_edge, fresh = cut(TileBlend(), frames[1], None, **field)
+    assert edge == fresh_edge > 0
+    assert np.array_equal(second, fresh)
+    # another field under a new key is planned again: the whole subject moved, so the kept plan would be wrong
+    moved = {k: tuple(np.roll(p, 9, axis=1) for p in v) if k == "coefficients" else np.roll(v, 9, axis=1)
+             for k, v in field.items()}
+    _, replanned = cut(kept, frames[1], 8, **moved)
+    assert np.array_equal(replanned, cut(TileBlend(), frames[1], None, **moved)[1])
+    assert not np.array_equal(replanned, second)
 
 
 def test_a_wide_edge_is_blended_whole_and_an_odd_size_without_tiles():
@@ -102,6 +132,14 @@ def test_compositor_takes_a_capped_alpha_for_every_background_kind():
 def test_detail_factor(size, k):
     assert detail_factor(*size, LIVE_DETAIL_CAP) == k
     assert detail_factor(*size, None) == 1
+
+
+@pytest.mark.parametrize(("size", "k"), [((1280, 720), 2), ((1920, 1080), 4), ((3840, 2160), 8), ((2560, 1440), 4),
+                                         ((1800, 1080), 4), ((1350, 810), 3), ((1366, 768), 1), ((600, 300), 1)])
+def test_the_guided_cap_halves_the_frame(size, k):
+    """A power of two where one divides the frame (the refiner's own alpha lands on one of the blur's halvings),
+    else detail_factor's k."""
+    assert guided_factor(*size, LIVE_GUIDED_CAP) == k
 
 
 def test_capped_refiner_returns_the_alpha_at_a_fraction_close_to_the_full_one():
