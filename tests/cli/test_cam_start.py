@@ -111,3 +111,16 @@ def test_openvino_loads_without_its_converter_and_keeps_it_on_demand():
     out = _python(code)
     assert out.returncode == 0, out.stderr
     assert out.stdout.split() == ["True", "False", "False", "True", "True", "AttributeError"]
+
+
+def test_opencvs_pool_is_told_not_to_spin_before_cv2_loads():
+    """The pool reads its spin settings once, when cv2 loads: main sets them first; a user's own value stays."""
+    code = ("import json, os, sys\nfrom studio.cli.main import QUIET_OPENCV_POOL, main\n"
+            "before = 'cv2' in sys.modules\nmain([])\n"
+            "print(json.dumps([before, {k: os.environ.get(k) for k in QUIET_OPENCV_POOL}]))")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OPENCV_THREAD_POOL")}
+    before, values = json.loads(_python(code, env=env).stdout.strip().splitlines()[-1])
+    assert before is False and set(values.values()) == {"0"}
+    env["OPENCV_THREAD_POOL_ACTIVE_WAIT_WORKER"] = "500"
+    _, values = json.loads(_python(code, env=env).stdout.strip().splitlines()[-1])
+    assert values["OPENCV_THREAD_POOL_ACTIVE_WAIT_WORKER"] == "500"
