@@ -7,6 +7,11 @@ or blur on alternate frames. That work is done once the frame has gone to the si
 and composite alone, and the next frame is cut with what it made (the compositor re-guides the edge at full size with
 that frame's own grey). A mask made for this very frame (mask alignment waited for it) is refined before the frame is
 composited, and so is the first one. The time spent after a frame is its timings' AFTER, outside its latency.
+
+That work waits while it would hold up the next frame (one is already waiting, or its running-mean cost would end past
+the next frame's capture): it is kept, joined by the next frame's, and done with the newest frame after a later one,
+at the latest after MAX_DEFERRED frames. On a busy box the edge is then refined less often rather than the picture
+coming late (1080p60 when the box slows; 4K30, where a frame's composite leaves less time than the work takes).
 """
 
 from __future__ import annotations
@@ -23,6 +28,9 @@ from studio.core.frame import AFTER, Frame, Mask
 # Share of the configured temporal smoothing used per motion tier: full on a still subject (steady edges, no flicker),
 # none when it moves fast (an average of past masks trails a halo behind the subject).
 SMOOTHING_BY_TIER = {STATIC: 1.0, MODERATE: 0.5, FAST: 0.0}
+# The most frames the work left for after a frame waits for a gap (see the module's doc): the edge is refined at least
+# every third frame, however busy the box.
+MAX_DEFERRED = 2
 
 
 @dataclass(frozen=True)
@@ -53,11 +61,13 @@ class ComposeInputs:
         self.last_mask: Mask | None = None  # the mask ``alpha`` was refined from
         self._after: _After | None = None
         self._unshown: tuple[Mask, float] | None = None  # refined after its frame: the next frame shows it first
+        self._deferred = 0  # frames ``_after`` has waited for a gap
 
     def reset(self) -> None:
         """Nothing is reused (a frame of another size)."""
         self.alpha = self.background = None
         self._after = None
+        self._deferred = 0
 
     def prepare(self, st, frame: Frame, mask: Mask | None, tier: str, period: float, timings: dict[str, float],
                 start: float) -> tuple[Prepared, float]:
@@ -65,7 +75,7 @@ class ComposeInputs:
         ``start`` (where the previous stage ended); returns the inputs and where the background stage ended."""
         shown, self._unshown = self._unshown, None
         split = st.reuse.splitting(tier, period)
-        later_mask = None
+        later_mask, refined_now = None, False
         if mask is not None:
             new = mask is not self.last_mask
             own = mask.frame_index == frame.index  # alignment waited for it: refined before the frame goes out
@@ -75,33 +85,54 @@ class ComposeInputs:
                 later_mask = mask
             elif due:
                 shown = self._refine(st, mask, frame, tier) or shown
+                refined_now = True
         t1 = time.perf_counter()
         timings["refine"] = t1 - start
         animated = getattr(st.background, "animated", False)
         render = st.reuse.background_due(frame.t_capture, tier, animated or self.background is None, period)
         render_later = render and split and self.background is not None and not animated
-        if render and not render_later:
+        rendered_now = render and not render_later
+        if rendered_now:
             self._render(st, frame, mask)
         end = time.perf_counter()
         timings["background"] = end - t1
-        if later_mask is not None or render_later:
-            self._after = _After(later_mask, render_later, frame, tier)
+        pending = self._after
+        if pending is not None:  # deferred: joins this frame's, and what this frame made itself is newer
+            if later_mask is None and not refined_now:
+                later_mask = pending.mask
+            render_later = render_later or (pending.render and not rendered_now)
+        self._after = _After(later_mask, render_later, frame, tier) if later_mask is not None or render_later else None
         if mask is None or self.last_mask is None:
             return Prepared(None, self.background, None, shown), end
         return Prepared(self.alpha, self.background, self.last_mask, shown), end
 
-    def finish(self, st, timings: dict[str, float]) -> None:
-        """The work this frame left for after it was out (see the module's doc), timed as AFTER."""
-        after, self._after = self._after, None
+    def finish(self, st, timings: dict[str, float], *, next_frame_at: float | None = None,
+               frame_waiting: bool = False) -> None:
+        """The work this frame left for after it was out (see the module's doc), timed as AFTER. ``next_frame_at``
+        (perf_counter seconds: the next frame's expected capture) and ``frame_waiting`` (one is already there) let it
+        wait for a gap."""
+        after = self._after
         timings[AFTER] = 0.0
         if after is None:
             return
+        if self._deferred < MAX_DEFERRED and (frame_waiting or (
+                next_frame_at is not None and time.perf_counter() + self._cost(st, after) > next_frame_at)):
+            self._deferred += 1
+            return
+        self._after, self._deferred = None, 0
         t0 = time.perf_counter()
         if after.mask is not None:
             self._unshown = self._refine(st, after.mask, after.frame, after.tier)
         if after.render:
             self._render(st, after.frame, self.last_mask)
         timings[AFTER] = time.perf_counter() - t0
+
+    @staticmethod
+    def _cost(st, after: _After) -> float:
+        """The work's expected seconds: the running means of the stages it runs (0 before one has run)."""
+        costs = st.reuse.costs
+        return (costs.get("refine", 0.0) if after.mask is not None else 0.0) + \
+            (costs.get("background", 0.0) if after.render else 0.0)
 
     def _refine(self, st, mask: Mask, frame: Frame, tier: str) -> tuple[Mask, float] | None:
         """Refine ``mask`` for ``frame``; a mask refined for the first time comes back with its work (pre + infer +

@@ -321,7 +321,11 @@ class OutputThread(Worker):
         self.output_rate.tick(done)
         if not repeated:
             timings[END_TO_END] = done - frame.t_capture
-        self._inputs.finish(st, timings)  # work left for after the frame was out (split frames)
+        # work left for after the frame was out (split frames), unless it would hold up the next one: due a period
+        # after this one was taken (a frame driven by a benchmark or test, without t_out, has no such deadline)
+        period = self._clock.period
+        next_at = t_out + period if t_out is not None and period > 0 and not repeated else None
+        self._inputs.finish(st, timings, next_frame_at=next_at, frame_waiting=self._frames.unread)
         if repeated:
             self._counts[1] += 1
         else:

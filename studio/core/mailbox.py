@@ -60,6 +60,12 @@ class LatestSlot(Generic[T]):
             return self._item
 
     @property
+    def unread(self) -> bool:
+        """An item is waiting that ``get`` would hand out now."""
+        with self._cond:
+            return self._seq > self._taken_seq
+
+    @property
     def sequence(self) -> int:
         """How many items were ever put; lets a reader tell whether ``peek`` returned something new."""
         with self._cond:

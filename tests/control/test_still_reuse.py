@@ -14,6 +14,7 @@ from studio.compose.backgrounds import BlurBackground
 from studio.compose.refine import MaskRefiner
 from studio.config.settings import RefineSettings, ThermalSettings
 from studio.control import commands as cmd
+from studio.control.compose_inputs import MAX_DEFERRED
 from studio.control.events import EventHub
 from studio.control.gate import MotionGate
 from studio.control.output_thread import MaskFeed, OutputStages, OutputThread, SourceInfo
@@ -216,5 +217,38 @@ def test_split_frames_work_after_they_are_out_but_refine_their_own_mask_first():
         masks.put(Mask(small.copy(), 32, own.t_capture, t0, (64, 36), 0.001))
         out.process(own)
         assert out._last_packet.mask_frame_index == 32 and own.timings["refine"] > 0  # noqa: SLF001
+    finally:
+        out.release()
+
+
+def test_work_after_a_frame_waits_while_it_would_hold_up_the_next_one():
+    """Split frames (60 fps): a frame taken too late for its work to end before the next one is due, or with the
+    next one already waiting, leaves that work for a later frame: at the latest every MAX_DEFERRED + 1 frames, and
+    every frame again once there is time."""
+    source = SyntheticSource(160, 90, 60.0, motion="fast", realtime=False)
+    source.open()
+    out, masks, bg, refiner = _output(source)
+    t0 = time.perf_counter() - 100.0
+    small = np.zeros((36, 64), np.float32)
+    small[10:36, 20:44] = 1.0
+    masks.put(Mask(small, 0, t0, t0, (64, 36), 0.001))
+
+    def frames(start, count, taken):
+        made = [Frame(source.read(), i, t0 + i / 60.0) for i in range(start, start + count)]
+        for f in made:
+            out.process(f, t_out=taken())
+        return sum(f.timings[AFTER] > 0 for f in made)
+
+    try:
+        frames(0, 6, lambda: None)  # the clock learns the period
+        late = frames(6, 30, lambda: time.perf_counter() - 1.0)  # each next frame was due a second ago
+        assert 30 // (MAX_DEFERRED + 1) - 1 <= late <= 30 // (MAX_DEFERRED + 1) + 1, late
+        out._frames.put(Frame(source.read(), 99, t0))  # noqa: SLF001 - a frame already waits in the slot
+        waiting = frames(36, 30, time.perf_counter)
+        assert waiting <= 30 // (MAX_DEFERRED + 1) + 1, waiting
+        out._frames.get(0)  # noqa: SLF001
+        on_time = frames(66, 30, time.perf_counter)  # a 160x90 frame's work takes well under a period
+        assert on_time >= 25, on_time
+        assert refiner.calls + bg.renders >= 30 + 30  # nothing was dropped for good: the work was done, later
     finally:
         out.release()
