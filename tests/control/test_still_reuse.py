@@ -184,16 +184,21 @@ def test_a_frame_that_takes_most_of_its_interval_splits_too():
     assert not reuse.refine_due(4.6 * p30, "static", False, p30)  # a still scene keeps its own rate
 
 
+def _moving_at_60():
+    """A 60 fps moving scene, its output, and a subject's mask to give it (t0: the frames' times start there)."""
+    source = SyntheticSource(160, 90, 60.0, motion="fast", realtime=False)
+    source.open()
+    out, masks, bg, refiner = _output(source)
+    small = np.zeros((36, 64), np.float32)
+    small[10:36, 20:44] = 1.0
+    return source, out, masks, bg, refiner, time.perf_counter() - 100.0, small
+
+
 def test_split_frames_work_after_they_are_out_but_refine_their_own_mask_first():
     """While split (60 fps), a frame's refine or blur is done once it is out, for the next frame (timings AFTER); a
     mask made for an earlier frame is refined after the frame that first gets it and is shown by the next one (its
     mask_ms still recorded); a mask made for the frame itself (alignment) is refined before that frame goes out."""
-    source = SyntheticSource(160, 90, 60.0, motion="fast", realtime=False)
-    source.open()
-    out, masks, bg, refiner = _output(source)
-    t0 = time.perf_counter() - 100.0
-    small = np.zeros((36, 64), np.float32)
-    small[10:36, 20:44] = 1.0
+    source, out, masks, bg, refiner, t0, small = _moving_at_60()
     try:
         frames = []
         for i in range(30):
@@ -225,12 +230,7 @@ def test_work_after_a_frame_waits_while_it_would_hold_up_the_next_one():
     """Split frames (60 fps): a frame taken too late for its work to end before the next one is due, or with the
     next one already waiting, leaves that work for a later frame: at the latest every MAX_DEFERRED + 1 frames, and
     every frame again once there is time."""
-    source = SyntheticSource(160, 90, 60.0, motion="fast", realtime=False)
-    source.open()
-    out, masks, bg, refiner = _output(source)
-    t0 = time.perf_counter() - 100.0
-    small = np.zeros((36, 64), np.float32)
-    small[10:36, 20:44] = 1.0
+    source, out, masks, bg, refiner, t0, small = _moving_at_60()
     masks.put(Mask(small, 0, t0, t0, (64, 36), 0.001))
 
     def frames(start, count, taken):
