@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from studio.compose.base import render_for_compositor
+from studio.compose.base import SmallBackground, render_for_compositor
 from studio.control.gate import FAST, MODERATE, STATIC
 from studio.core.frame import AFTER, Frame, Mask
 
@@ -77,7 +77,8 @@ class ComposeInputs:
         split = st.reuse.splitting(tier, period)
         later_mask, refined_now = None, False
         if mask is not None:
-            new = mask is not self.last_mask
+            # a mask already waiting to be refined after a frame is not new to this one
+            new = mask is not self.last_mask and (self._after is None or mask is not self._after.mask)
             own = mask.frame_index == frame.index  # alignment waited for it: refined before the frame goes out
             # reuse runs on capture time: a re-emitted frame is the same picture; tests give the frames' times
             due = st.reuse.refine_due(frame.t_capture, tier, new or self.alpha is None, period)
@@ -90,7 +91,9 @@ class ComposeInputs:
         timings["refine"] = t1 - start
         animated = getattr(st.background, "animated", False)
         render = st.reuse.background_due(frame.t_capture, tier, animated or self.background is None, period)
-        render_later = render and split and self.background is not None and not animated
+        # a picture or a colour costs nothing to "render" (a kept buffer): only a blur's is worth leaving for later
+        render_later = (render and split and self.background is not None and not animated
+                        and isinstance(st.background, SmallBackground))
         rendered_now = render and not render_later
         if rendered_now:
             self._render(st, frame, mask)
