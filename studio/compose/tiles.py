@@ -70,11 +70,13 @@ class _Axis:
 
 @dataclass(frozen=True)
 class _Plan:
-    """How a field cuts frames: the runs of solid tiles (y0, x0, x1 in pixels) and the number of edge tiles, whose
-    rows of pixels and scaled-up planes are in the TileBlend's stack buffers."""
+    """How a field cuts frames: the runs of solid tiles (y0, x0, x1 in pixels), the number of edge tiles (their rows
+    of pixels and scaled-up planes are in the TileBlend's stack buffers), and which tiles are solid and edge."""
 
     runs: list[tuple[int, int, int]]
     edge_tiles: int
+    solid: np.ndarray  # (tile rows, tile columns) bool
+    edge: np.ndarray
 
 
 class TileBlend:
@@ -132,22 +134,35 @@ class TileBlend:
               coefficients: tuple[np.ndarray, np.ndarray] | None = None, field_key=None) -> int:
         """``out`` (HxWx3 uint8, holding the background) becomes frame over background. The alpha comes either as
         ``coefficients`` (a, b): clip(a * grey + b) with grey the frame's grey in 0..255, or as ``alpha`` (float32
-        in [0, 1], at the frame's size or smaller); either is scaled up bilinearly.
+        in [0, 1], at the frame's size or smaller); either is scaled up bilinearly. Returns ``apply``'s count; see
+        ``plan`` for ``field_key``."""
+        plan = self.plan(frame, alpha=alpha, coefficients=coefficients, field_key=field_key)
+        return self.apply(plan, frame, out, alpha=alpha, coefficients=coefficients)
+
+    def plan(self, frame: np.ndarray, *, alpha: np.ndarray | None = None,
+             coefficients: tuple[np.ndarray, np.ndarray] | None = None, field_key=None) -> "_Plan | None":
+        """Which tiles of this frame are solid, edge or clear (None: the edge is too wide, blend it whole), with the
+        edge's alpha or coefficients scaled up to full size in this blender's buffers (valid until the next plan).
 
         ``field_key``: anything that is equal for equal fields (the refiner's generation). A frame whose field has
-        the key of the last one keeps its plan (which tiles are solid or edge, and the edge's coefficients scaled up
-        to full size): split frames cut several frames with one refine, and only the frame's own part is redone."""
+        the key of the last one keeps its plan: split frames cut several frames with one refine, and only the
+        frame's own part (``apply``) is redone."""
         h, w = frame.shape[:2]
         planes = coefficients if coefficients is not None else (alpha,)
         gh, gw = planes[0].shape
         if self._key != (w, h, gw, gh, len(planes)):
             self._prepare(w, h, gw, gh, len(planes))
-        frame = np.ascontiguousarray(frame)
         guided = coefficients is not None
         if field_key is None or field_key != self._plan_key or self._plan_guided != guided:
             self._plan = self._classify(planes, guided)
             self._plan_key, self._plan_guided = field_key, guided
-        plan = self._plan
+        return self._plan
+
+    def apply(self, plan: "_Plan | None", frame: np.ndarray, out: np.ndarray, *, alpha: np.ndarray | None = None,
+              coefficients: tuple[np.ndarray, np.ndarray] | None = None) -> int:
+        """Cut ``frame`` over ``out`` (holding the background at least outside the plan's solid tiles) by the last
+        ``plan``; the number of edge tiles blended (-1: the whole frame was blended)."""
+        frame = np.ascontiguousarray(frame)
         if plan is None:
             self.blend_whole(frame, out, alpha=alpha, coefficients=coefficients)
             return -1
@@ -155,7 +170,7 @@ class TileBlend:
         for y0, x0, x1 in plan.runs:
             out[y0:y0 + t, x0:x1] = frame[y0:y0 + t, x0:x1]
         if plan.edge_tiles:
-            self._mix_edge(frame, out, plan.edge_tiles, guided)
+            self._mix_edge(frame, out, plan.edge_tiles, coefficients is not None)
         return plan.edge_tiles
 
     def _classify(self, planes: tuple[np.ndarray, ...], guided: bool) -> "_Plan | None":
@@ -176,7 +191,7 @@ class TileBlend:
         iy, ix = np.nonzero(edge)
         if len(iy):
             self._scale_edge(planes, iy, ix)
-        return _Plan(_solid_runs(solid, self.tile), len(iy))
+        return _Plan(tile_runs(solid, self.tile), len(iy), solid, edge)
 
     def _tile_range(self, grid: np.ndarray, op, slot: int) -> np.ndarray:
         """The least (cv2.erode) or largest (cv2.dilate) grid value each tile reads: (tile rows, tile columns)."""
@@ -274,10 +289,10 @@ def _row_items(image: np.ndarray, t: int) -> np.ndarray:
     return image.reshape(h, w // t, t * 3).view(f"V{t * 3}").reshape(-1)
 
 
-def _solid_runs(solid: np.ndarray, t: int) -> list[tuple[int, int, int]]:
-    """The runs of solid tiles along each row of tiles, as (y0, x0, x1) in pixels: the frame is copied there one
-    slice per run."""
-    edges = np.diff(np.pad(solid.astype(np.int8), ((0, 0), (1, 1))), axis=1)
+def tile_runs(tiles: np.ndarray, t: int) -> list[tuple[int, int, int]]:
+    """The runs of True tiles along each row of tiles, as (y0, x0, x1) in pixels: one slice per run (numpy's fancy
+    indexing of tiles costs 3x a plain copy)."""
+    edges = np.diff(np.pad(tiles.astype(np.int8), ((0, 0), (1, 1))), axis=1)
     starts_y, starts_x = np.nonzero(edges == 1)
     _, ends_x = np.nonzero(edges == -1)  # row by row, in the same order as the starts
     return list(zip((starts_y * t).tolist(), (starts_x * t).tolist(), (ends_x * t).tolist()))

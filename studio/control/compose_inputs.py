@@ -42,6 +42,7 @@ class Prepared:
     background: np.ndarray | None
     mask: Mask | None
     shown: tuple[Mask, float] | None
+    background_key: int = 0  # changes with every render of the background (Compositor.composite)
 
 
 @dataclass
@@ -62,6 +63,7 @@ class ComposeInputs:
         self._after: _After | None = None
         self._unshown: tuple[Mask, float] | None = None  # refined after its frame: the next frame shows it first
         self._deferred = 0  # frames ``_after`` has waited for a gap
+        self._renders = 0  # the background's renders so far: its key for the compositor
 
     def reset(self) -> None:
         """Nothing is reused (a frame of another size)."""
@@ -106,8 +108,8 @@ class ComposeInputs:
             render_later = render_later or (pending.render and not rendered_now)
         self._after = _After(later_mask, render_later, frame, tier) if later_mask is not None or render_later else None
         if mask is None or self.last_mask is None:
-            return Prepared(None, self.background, None, shown), end
-        return Prepared(self.alpha, self.background, self.last_mask, shown), end
+            return Prepared(None, self.background, None, shown, self._renders), end
+        return Prepared(self.alpha, self.background, self.last_mask, shown, self._renders), end
 
     def finish(self, st, timings: dict[str, float], *, next_frame_at: float | None = None,
                frame_waiting: bool = False) -> None:
@@ -157,4 +159,5 @@ class ComposeInputs:
         # the subject's alpha lets a blur leave the subject out (halo-free); None before the first mask
         t0 = time.perf_counter()
         self.background = render_for_compositor(st.background, frame.image, None if mask is None else self.alpha)
+        self._renders += 1
         st.reuse.observe("background", time.perf_counter() - t0)

@@ -84,6 +84,34 @@ def test_a_kept_field_cuts_the_next_frame_as_a_fresh_plan_would(guided):
     assert not np.array_equal(replanned, second)
 
 
+def test_a_kept_background_is_scaled_up_once_and_cuts_as_a_fresh_one():
+    """A smaller background kept over frames (its key repeats: split frames, a still scene) is scaled up once and put
+    back only where the last frame covered it; every frame still comes out as a fresh compositor makes it. Keys that
+    change every frame keep nothing (no full-size copy to pay for)."""
+    rng = np.random.default_rng(12)
+    w, h, (gh, gw) = 480, 288, (72, 120)
+    small = [cv2.GaussianBlur(rng.integers(0, 256, (h // 4, w // 4, 3), np.uint8), (5, 5), 0) for _ in range(3)]
+    disc = cv2.resize(_soft_disc(gw, gh), (gw, gh))
+    comp = Compositor()
+    keys = [1, 1, 2, 2, 2, 3, 3, 4, 5]
+    kept = []
+    for i, key in enumerate(keys):
+        frame = cv2.GaussianBlur(rng.integers(0, 256, (h, w, 3), np.uint8), (5, 5), 0)
+        field = np.roll(disc, 6 * i, axis=1)  # the subject moves: the solid and edge tiles change every frame
+        background = small[key % 3]
+        made = comp.composite(frame, field, background, field_key=i, background_key=key)
+        expected = Compositor().composite(frame, field, background)
+        assert np.array_equal(made, expected), i
+        kept.append(comp._kept._key)  # noqa: SLF001
+    # kept from a background's second frame on, and from the first when the one before lasted two frames or more
+    assert kept == [None, 1, 2, 2, 2, 3, 3, 4, None]
+    changing = Compositor()
+    for key in range(4):
+        frame = rng.integers(0, 256, (h, w, 3), np.uint8)
+        changing.composite(frame, disc, small[key % 3], field_key=key, background_key=key)
+    assert changing._kept._full is None  # noqa: SLF001 - nothing repeated: nothing kept
+
+
 def test_a_wide_edge_is_blended_whole_and_an_odd_size_without_tiles():
     rng = np.random.default_rng(5)
     frame = rng.integers(0, 256, (64, 96, 3), np.uint8)
