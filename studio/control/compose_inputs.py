@@ -9,9 +9,10 @@ that frame's own grey). A mask made for this very frame (mask alignment waited f
 composited, and so is the first one. The time spent after a frame is its timings' AFTER, outside its latency.
 
 That work waits while it would hold up the next frame (one is already waiting, or its running-mean cost would end past
-the next frame's capture): it is kept, joined by the next frame's, and done with the newest frame after a later one,
-at the latest after MAX_DEFERRED frames. On a busy box the edge is then refined less often rather than the picture
-coming late (1080p60 when the box slows; 4K30, where a frame's composite leaves less time than the work takes).
+the time the next frame is due): it is kept, joined by the next frame's, and done with the newest frame after a later
+one, at the latest after MAX_DEFERRED frames. On a busy box the edge is then refined less often rather than the
+picture coming late (1080p60 when the box slows; 4K30, where a frame's composite leaves less time than the work
+takes). Only a blur's render is left for later: a picture's or a colour's is a kept buffer, nothing to save.
 """
 
 from __future__ import annotations
@@ -63,13 +64,14 @@ class ComposeInputs:
         self._after: _After | None = None
         self._unshown: tuple[Mask, float] | None = None  # refined after its frame: the next frame shows it first
         self._deferred = 0  # frames ``_after`` has waited for a gap
+        self._render_waits = 0  # gaps a render left for later gave to a refine (see finish)
         self._renders = 0  # the background's renders so far: its key for the compositor
 
     def reset(self) -> None:
         """Nothing is reused (a frame of another size)."""
         self.alpha = self.background = None
         self._after = None
-        self._deferred = 0
+        self._deferred = self._render_waits = 0
 
     def prepare(self, st, frame: Frame, mask: Mask | None, tier: str, period: float, timings: dict[str, float],
                 start: float) -> tuple[Prepared, float]:
@@ -114,17 +116,28 @@ class ComposeInputs:
     def finish(self, st, timings: dict[str, float], *, next_frame_at: float | None = None,
                frame_waiting: bool = False) -> None:
         """The work this frame left for after it was out (see the module's doc), timed as AFTER. ``next_frame_at``
-        (perf_counter seconds: the next frame's expected capture) and ``frame_waiting`` (one is already there) let it
-        wait for a gap."""
+        (perf_counter seconds: when the next frame is due; None: no deadline) and ``frame_waiting`` (one is already
+        there) let it wait for a gap."""
         after = self._after
         timings[AFTER] = 0.0
         if after is None:
             return
+        part = after
+        if after.mask is not None and after.render and self._render_waits < MAX_DEFERRED:
+            # joined work is done a part per gap, the refine first: the next frame then gets a new plan or a new
+            # background, not both (4K: one frame that did both took 30-40 ms to composite instead of 15-24)
+            part = _After(after.mask, False, after.frame, after.tier)
         if self._deferred < MAX_DEFERRED and (frame_waiting or (
-                next_frame_at is not None and time.perf_counter() + self._cost(st, after) > next_frame_at)):
+                next_frame_at is not None and time.perf_counter() + self._cost(st, part) > next_frame_at)):
             self._deferred += 1
             return
-        self._after, self._deferred = None, 0
+        if part is after:
+            self._after, self._render_waits = None, 0 if after.render else self._render_waits
+        else:
+            self._after = _After(None, True, after.frame, after.tier)
+            self._render_waits += 1
+        self._deferred = 0
+        after = part
         t0 = time.perf_counter()
         if after.mask is not None:
             self._unshown = self._refine(st, after.mask, after.frame, after.tier)
