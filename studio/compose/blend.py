@@ -82,6 +82,20 @@ class Compositor:
             return cv2.flip(out, 1, dst=mirrored)
         return out
 
+    def plan_ahead(self, frame_bgr: np.ndarray, alpha: np.ndarray,
+                   coefficients: tuple[np.ndarray, np.ndarray] | None, field_key) -> None:
+        """Plan the tiles for a field before the frame it cuts arrives (the work after a frame, split frames): the
+        next ``composite`` with this ``field_key`` finds the plan made."""
+        field = coefficients[0] if coefficients is not None else alpha
+        if field_key is not None and TileBlend.fits(frame_bgr.shape, field.shape):
+            self._tiles.plan(frame_bgr, alpha=alpha.astype(np.float32, copy=False), coefficients=coefficients,
+                             field_key=field_key)
+
+    def background_ahead(self, background: np.ndarray | None, frame_shape: tuple[int, ...], background_key) -> None:
+        """Scale a smaller background up before the frame it goes behind arrives (see ``plan_ahead``)."""
+        if background is not None and background_key is not None:
+            self._kept.prepare(background, background_key, frame_shape)
+
     @staticmethod
     def _put_background(background: np.ndarray, out: np.ndarray) -> None:
         (bh, bw), (h, w) = background.shape[:2], out.shape[:2]
@@ -99,22 +113,37 @@ class _KeptBackground:
     on the tiles the last frame neither copied nor blended; the next frame with the same background puts it back
     from the copy on the other tiles only (the ones this frame does not cover), instead of scaling all of it up
     again (3840x2160: about 1 ms instead of 7-8). The copy is made when a background has been used for two
-    frames or more, so a source whose background changes every frame (30 fps, every frame blurred) pays nothing.
+    frames or more, so a source whose background changes every frame (30 fps, every frame blurred) pays nothing;
+    or ahead of the frame (``prepare``: split frames, once the frame that rendered it is out).
 
     It relies on nothing else writing into the Compositor's output buffer between frames (sinks only read it)."""
 
     def __init__(self) -> None:
-        self._full: np.ndarray | None = None  # the background at full size, for ``_key``
-        self._key = None  # the background ``_full`` holds (None: nothing kept)
-        self._covered: np.ndarray | None = None  # tiles of the output not holding it: the last plan's solid | edge
+        self._full: np.ndarray | None = None  # the background at full size ...
+        self._full_key = None  # ... for this key (None: nothing made)
+        self._out_key = None  # the background the output holds outside ``_covered`` (None: unknown)
+        self._covered: np.ndarray | None = None  # the last plan's solid | edge tiles
         self._last_key = None  # the last frame's background, kept or not ...
         self._run = 0  # ... for how many frames in a row
         self._previous_run = 0  # how many frames the one before it was used
 
     def forget(self) -> None:
         """The output buffer was written some other way (whole-frame blend, transparent output, a resize)."""
-        self._key = self._covered = self._last_key = None
+        self._out_key = self._covered = self._last_key = None
         self._run = self._previous_run = 0
+
+    def prepare(self, background: np.ndarray, key, frame_shape: tuple[int, ...]) -> None:
+        """Make the full-size copy of ``background`` now, for the frames it will go behind."""
+        h, w = frame_shape[:2]
+        if background.shape[:2] == (h, w) or key == self._full_key:
+            return
+        self._scale(background, key, (h, w, background.shape[2]))
+
+    def _scale(self, background: np.ndarray, key, shape: tuple[int, ...]) -> None:
+        if self._full is None or self._full.shape != shape:
+            self._full = np.empty(shape, np.uint8)
+        cv2.resize(background, shape[1::-1], dst=self._full, interpolation=cv2.INTER_LINEAR)
+        self._full_key = key
 
     def put(self, background: np.ndarray, key, plan, t: int, out: np.ndarray) -> bool:
         """Put ``background`` into ``out`` where the planned frame needs it (all but the plan's solid tiles);
@@ -128,20 +157,19 @@ class _KeptBackground:
             self._run += 1
         else:
             self._last_key, self._previous_run, self._run = key, self._run, 1
-        if key == self._key and self._covered is not None:
+        made = key == self._full_key and self._full.shape == out.shape
+        if made and key == self._out_key and self._covered is not None:
             need = self._covered & ~plan.solid
-        elif self._run >= 2 or self._previous_run >= 2:
-            if self._full is None or self._full.shape != out.shape:
-                self._full = np.empty_like(out)
-            cv2.resize(background, (w, h), dst=self._full, interpolation=cv2.INTER_LINEAR)
-            self._key = key
+        elif made or self._run >= 2 or self._previous_run >= 2:
+            if not made:
+                self._scale(background, key, out.shape)
             need = ~plan.solid
         else:
-            self._key = self._covered = None
+            self._out_key = self._covered = None
             return False
         for y0, x0, x1 in tile_runs(need, t):
             out[y0:y0 + t, x0:x1] = self._full[y0:y0 + t, x0:x1]
-        self._covered = plan.solid | plan.edge
+        self._out_key, self._covered = key, plan.solid | plan.edge
         return True
 
 

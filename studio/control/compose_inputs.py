@@ -43,7 +43,9 @@ class Prepared:
     background: np.ndarray | None
     mask: Mask | None
     shown: tuple[Mask, float] | None
-    background_key: int = 0  # changes with every render of the background (Compositor.composite)
+    coefficients: tuple[np.ndarray, np.ndarray] | None = None  # the refiner's, when it offers them
+    field_key: object = None  # changes with every refine; and with every render of the background:
+    background_key: object = None  # (Compositor.composite keeps its tile plan and scaled-up background by them)
 
 
 @dataclass
@@ -52,6 +54,11 @@ class _After:
     render: bool  # the background, for ``frame``
     frame: Frame
     tier: str
+
+
+def _field_key(refiner) -> tuple[int, int]:
+    """Equal for equal refiner output (Compositor.composite's field_key)."""
+    return id(refiner), refiner.generation
 
 
 class ComposeInputs:
@@ -110,8 +117,12 @@ class ComposeInputs:
             render_later = render_later or (pending.render and not rendered_now)
         self._after = _After(later_mask, render_later, frame, tier) if later_mask is not None or render_later else None
         if mask is None or self.last_mask is None:
-            return Prepared(None, self.background, None, shown, self._renders), end
-        return Prepared(self.alpha, self.background, self.last_mask, shown, self._renders), end
+            return Prepared(None, self.background, None, shown, background_key=self._background_key()), end
+        return Prepared(self.alpha, self.background, self.last_mask, shown, st.refiner.coefficients,
+                        _field_key(st.refiner), self._background_key()), end
+
+    def _background_key(self) -> tuple[int, int]:
+        return id(self), self._renders
 
     def finish(self, st, timings: dict[str, float], *, next_frame_at: float | None = None,
                frame_waiting: bool = False) -> None:
@@ -143,7 +154,26 @@ class ComposeInputs:
             self._unshown = self._refine(st, after.mask, after.frame, after.tier)
         if after.render:
             self._render(st, after.frame, self.last_mask)
+        self._ahead(st, after, next_frame_at)
         timings[AFTER] = time.perf_counter() - t0
+
+    def _ahead(self, st, after: _After, next_frame_at: float | None) -> None:
+        """What the next frame's composite would do first with what this work made (plan the new field's tiles,
+        scale the new background up), done now while there is time before it is due, off its latency; else the
+        composite does it as it would have."""
+        jobs = []
+        if after.mask is not None:
+            jobs.append(("plan-ahead", lambda: st.compositor.plan_ahead(
+                after.frame.image, self.alpha, st.refiner.coefficients, _field_key(st.refiner))))
+        if after.render:
+            jobs.append(("background-ahead", lambda: st.compositor.background_ahead(
+                self.background, after.frame.image.shape, self._background_key())))
+        for stage, job in jobs:
+            t0 = time.perf_counter()
+            if next_frame_at is not None and t0 + st.reuse.costs.get(stage, 0.0) > next_frame_at:
+                continue
+            job()
+            st.reuse.observe(stage, time.perf_counter() - t0)
 
     @staticmethod
     def _cost(st, after: _After) -> float:

@@ -305,10 +305,8 @@ class OutputThread(Worker):
         mask = made.mask  # the mask this frame is cut with (one refined after an earlier frame, while split)
         alpha = self._no_mask if made.alpha is None else made.alpha
         # the compositor makes the alpha at full size from the refiner's coefficients (None: it scales alpha up)
-        coefficients = st.refiner.coefficients if made.alpha is not None else None
-        field_key = None if made.alpha is None else (id(st.refiner), st.refiner.generation)
-        out = st.compositor.composite(image, alpha, made.background, mirror=st.mirror, coefficients=coefficients,
-                                      field_key=field_key, background_key=(id(self._inputs), made.background_key))
+        out = st.compositor.composite(image, alpha, made.background, mirror=st.mirror, coefficients=made.coefficients,
+                                      field_key=made.field_key, background_key=made.background_key)
         t_composite, lap = lap, _lap(timings, "composite", lap)
         st.reuse.observe("composite", lap - t_composite)
         packet = OutputFrame(out, image, alpha, frame.index, frame.t_capture, -1 if mask is None else mask.frame_index,

@@ -49,7 +49,8 @@ class StillReuse:
     costs: dict[str, float] = field(default_factory=dict)  # running mean seconds per stage, when it ran
 
     def observe(self, stage: str, seconds: float) -> None:
-        """The time ``stage`` ("refine", "background", "composite") took on a frame that did it."""
+        """The time ``stage`` ("refine", "background", "composite"; "plan-ahead", "background-ahead": see
+        studio.control.compose_inputs) took on a frame that did it."""
         old = self.costs.get(stage)
         self.costs[stage] = seconds if old is None else old + COST_WEIGHT * (seconds - old)
 

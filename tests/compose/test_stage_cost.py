@@ -102,7 +102,7 @@ def test_a_kept_background_is_scaled_up_once_and_cuts_as_a_fresh_one():
         made = comp.composite(frame, field, background, field_key=i, background_key=key)
         expected = Compositor().composite(frame, field, background)
         assert np.array_equal(made, expected), i
-        kept.append(comp._kept._key)  # noqa: SLF001
+        kept.append(comp._kept._out_key)  # noqa: SLF001
     # kept from a background's second frame on, and from the first when the one before lasted two frames or more
     assert kept == [None, 1, 2, 2, 2, 3, 3, 4, None]
     changing = Compositor()
@@ -110,6 +110,26 @@ def test_a_kept_background_is_scaled_up_once_and_cuts_as_a_fresh_one():
         frame = rng.integers(0, 256, (h, w, 3), np.uint8)
         changing.composite(frame, disc, small[key % 3], field_key=key, background_key=key)
     assert changing._kept._full is None  # noqa: SLF001 - nothing repeated: nothing kept
+
+
+def test_the_plan_and_background_made_ahead_cut_the_next_frame_as_fresh_ones():
+    """Split frames make the tile plan and the scaled-up background once the frame before is out; the next frame,
+    cut with them, comes out as a fresh compositor makes it."""
+    rng = np.random.default_rng(13)
+    w, h, (gh, gw) = 480, 288, (72, 120)
+    b = cv2.resize(_soft_disc(gw, gh), (gw, gh))
+    a = np.where((b > 0) & (b < 1), rng.normal(0, 0.004, (gh, gw)), 0).astype(np.float32)
+    frames = [cv2.GaussianBlur(rng.integers(0, 256, (h, w, 3), np.uint8), (5, 5), 0) for _ in range(3)]
+    small = [rng.integers(0, 256, (h // 4, w // 4, 3), np.uint8) for _ in range(2)]
+    comp = Compositor()
+    comp.composite(frames[0], b, small[0], coefficients=(a, b), field_key=1, background_key=1)
+    moved = tuple(np.roll(x, 7, axis=1) for x in (a, b))
+    comp.plan_ahead(frames[0], moved[1], moved, 2)  # after frame 0: a new refine and a new blur, for frame 1
+    comp.background_ahead(small[1], frames[0].shape, 2)
+    for frame in frames[1:]:
+        made = comp.composite(frame, moved[1], small[1], coefficients=moved, field_key=2, background_key=2)
+        assert np.array_equal(made, Compositor().composite(frame, moved[1], small[1], coefficients=moved))
+    assert comp._kept._full_key == 2  # noqa: SLF001 - the background was scaled up ahead, not again
 
 
 def test_a_wide_edge_is_blended_whole_and_an_odd_size_without_tiles():
