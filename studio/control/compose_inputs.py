@@ -73,12 +73,24 @@ class ComposeInputs:
         self._deferred = 0  # frames ``_after`` has waited for a gap
         self._render_waits = 0  # gaps a render left for later gave to a refine (see finish)
         self._renders = 0  # the background's renders so far: its key for the compositor
+        self._early: Frame | None = None  # the frame whose background render_early decided
 
     def reset(self) -> None:
         """Nothing is reused (a frame of another size)."""
         self.alpha = self.background = None
         self._after = None
         self._deferred = self._render_waits = 0
+
+    def render_early(self, st, frame: Frame, tier: str, period: float) -> None:
+        """Render ``frame``'s background now, if it is due, with the alpha there is (the last frame's: the halo-free
+        blur's weights, soft anyway): called while the frame's own mask is being made (alignment), so the blur is
+        off the mask's way to the output. Not for split frames (their work is after the frame anyway)."""
+        animated = getattr(st.background, "animated", False)
+        if self.alpha is None or st.reuse.splitting(tier, period):
+            return
+        if st.reuse.background_due(frame.t_capture, tier, animated or self.background is None, period):
+            self._render(st, frame, self.last_mask)
+        self._early = frame
 
     def prepare(self, st, frame: Frame, mask: Mask | None, tier: str, period: float, timings: dict[str, float],
                 start: float) -> tuple[Prepared, float]:
@@ -101,7 +113,9 @@ class ComposeInputs:
         t1 = time.perf_counter()
         timings["refine"] = t1 - start
         animated = getattr(st.background, "animated", False)
-        render = st.reuse.background_due(frame.t_capture, tier, animated or self.background is None, period)
+        early, self._early = self._early is frame, None
+        render = not early and st.reuse.background_due(frame.t_capture, tier, animated or self.background is None,
+                                                       period)
         # a picture or a colour costs nothing to "render" (a kept buffer): only a blur's is worth leaving for later
         render_later = (render and split and self.background is not None and not animated
                         and isinstance(st.background, SmallBackground))
@@ -109,7 +123,7 @@ class ComposeInputs:
         if rendered_now:
             self._render(st, frame, mask)
         end = time.perf_counter()
-        timings["background"] = end - t1
+        timings["background"] = (timings.get("background", 0.0) if early else 0.0) + end - t1
         pending = self._after
         if pending is not None:  # deferred: joins this frame's, and what this frame made itself is newer
             if later_mask is None and not refined_now:

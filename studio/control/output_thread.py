@@ -297,6 +297,9 @@ class OutputThread(Worker):
             else:
                 self._counts[2] += 1
         lap = _lap(timings, "gate", lap)
+        if submitted and st.align.state.on:  # the blur while the model makes this frame's mask: off its mask's age
+            self._inputs.render_early(st, frame, self._tier, self._clock.period)
+            lap = _lap(timings, "background", lap)
 
         mask = st.align.mask_for(self._feed.masks, frame, submitted)
         lap = t_masked = _lap(timings, "wait_mask", lap)

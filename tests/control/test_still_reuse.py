@@ -259,3 +259,47 @@ def test_work_after_a_frame_waits_while_it_would_hold_up_the_next_one():
         assert refiner.calls + bg.renders >= 30 + 30  # nothing was dropped for good: the work was done, later
     finally:
         out.release()
+
+
+def test_an_aligned_frame_is_blurred_while_its_own_mask_is_made():
+    """With alignment on, a submitted frame's background is rendered before the wait for its own mask (with the
+    alpha there is: the last frame's), so the blur is off the mask's way to the output; rendered once, and the own
+    mask is refined after it. A frame not submitted renders after its refine, as before."""
+    source = SyntheticSource(160, 90, 30.0, motion="fast", realtime=False)
+    source.open()
+    order = []
+
+    class Blur(CountingBlur):
+        def render_small(self, frame_bgr, alpha=None):
+            order.append("render")
+            return super().render_small(frame_bgr, alpha)
+
+    class Refiner(CountingRefiner):
+        def refine(self, *args, **kwargs):
+            order.append("refine")
+            return super().refine(*args, **kwargs)
+
+    masks: LatestSlot[Mask] = LatestSlot()
+    small = np.zeros((36, 64), np.float32)
+    small[10:36, 20:44] = 1.0
+    submitted = []
+
+    def submit(job):  # the model, instantly: the frame's own mask is there when the output waits for it
+        submitted.append(job.frame.index)
+        masks.put(Mask(small.copy(), job.frame.index, job.frame.t_capture, job.frame.t_capture, (64, 36), 0.001))
+
+    stages = OutputStages(MotionGate(), ThermalGovernor(ThermalSettings(), None), Refiner(), Blur(), [NullSink()])
+    out = OutputThread(LatestSlot(), MaskFeed(masks, submit=submit, work_s=lambda: 0.005), stages,
+                       SourceInfo(lambda: source.fps), EventHub())
+    early = 0
+    try:
+        for i in range(12):
+            del order[:]
+            time.sleep(1 / 30)  # frames at the source's pace: alignment judges the time since capture
+            out.process(Frame(source.read(), i, time.perf_counter()))
+            if i >= 2 and out.stats.align.on and submitted[-1:] == [i]:  # aligned: the model's 5 ms fit a frame
+                assert order == ["render", "refine"], (i, order)
+                early += 1
+        assert early >= 5 and stages.background.renders == 12
+    finally:
+        out.release()
