@@ -12,7 +12,12 @@ That work waits while it would hold up the next frame (one is already waiting, o
 the time the next frame is due): it is kept, joined by the next frame's, and done with the newest frame after a later
 one, at the latest after MAX_DEFERRED frames. On a busy box the edge is then refined less often rather than the
 picture coming late (1080p60 when the box slows; 4K30, where a frame's composite leaves less time than the work
-takes). Only a blur's render is left for later: a picture's or a colour's is a kept buffer, nothing to save.
+takes). Only a blur's render is left for later: a picture's or a colour's is a kept buffer, nothing to save. When
+there is time left, that work also makes what the next composite would make first with it (the tile plan, the
+scaled-up blur: ``_ahead``).
+
+A frame that waits for its own mask (alignment) has its background rendered before that wait (``render_early``), with
+the alpha there is, so the blur is not on the mask's way to the output.
 """
 
 from __future__ import annotations
@@ -44,8 +49,10 @@ class Prepared:
     mask: Mask | None
     shown: tuple[Mask, float] | None
     coefficients: tuple[np.ndarray, np.ndarray] | None = None  # the refiner's, when it offers them
-    field_key: object = None  # changes with every refine; and with every render of the background:
-    background_key: object = None  # (Compositor.composite keeps its tile plan and scaled-up background by them)
+    # Compositor.composite keeps its tile plan while field_key stands (it changes with every refine) and its
+    # scaled-up background while background_key does (it changes with every render)
+    field_key: object = None
+    background_key: object = None
 
 
 @dataclass
