@@ -34,10 +34,16 @@ class SmallBackground(Protocol):
     def render_small(self, frame_bgr: np.ndarray, alpha: np.ndarray | None = None) -> np.ndarray: ...
 
 
+def renders_small(background: Background) -> bool:
+    """Whether ``background`` is a SmallBackground. Asked every frame: a look-up, where isinstance against a runtime
+    Protocol costs 12-25 us."""
+    return callable(getattr(background, "render_small", None))
+
+
 def render_for_compositor(background: Background, frame_bgr: np.ndarray,
                           alpha: np.ndarray | None = None) -> np.ndarray | None:
     """The background for Compositor.composite: the small picture where the background has one, else ``render``."""
-    if isinstance(background, SmallBackground):
+    if renders_small(background):
         return background.render_small(frame_bgr, alpha)
     return background.render(frame_bgr, alpha)
 

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from studio.compose.base import SmallBackground, render_for_compositor
+from studio.compose.base import render_for_compositor, renders_small
 from studio.control.gate import FAST, MODERATE, STATIC
 from studio.core.frame import AFTER, Frame, Mask
 
@@ -125,7 +125,7 @@ class ComposeInputs:
                                                        period)
         # a picture or a colour costs nothing to "render" (a kept buffer): only a blur's is worth leaving for later
         render_later = (render and split and self.background is not None and not animated
-                        and isinstance(st.background, SmallBackground))
+                        and renders_small(st.background))
         rendered_now = render and not render_later
         if rendered_now:
             self._render(st, frame, mask)
